@@ -1,0 +1,36 @@
+"""nasbench-eval: hardware-aware NAS on tabular benchmarks, with live RMI / supernet paths and honest statistics.
+
+The public API is what ``__all__`` lists; names are imported lazily so ``import nasbench_eval`` stays fast and
+never imports torch.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "get_store": "nasbench_eval.tables", "load_store": "nasbench_eval.tables",
+    "BenchmarkStore": "nasbench_eval.tables", "dataset_view": "nasbench_eval.tables",
+    "hw_column": "nasbench_eval.tables",
+    "NB201Space": "nasbench_eval.spaces", "get_space": "nasbench_eval.spaces", "nb201": "nasbench_eval.spaces",
+    "Evaluation": "nasbench_eval.evaluators", "Evaluator": "nasbench_eval.evaluators",
+    "TabularEvaluator": "nasbench_eval.evaluators.tabular", "CachedEvaluator": "nasbench_eval.evaluators.cache",
+    "ProxyNoiseEvaluator": "nasbench_eval.evaluators.noise",
+    "Problem": "nasbench_eval.problems", "Objective": "nasbench_eval.problems",
+    "Constraint": "nasbench_eval.problems", "nb201_problem": "nasbench_eval.problems",
+    "Algorithm": "nasbench_eval.search", "Budget": "nasbench_eval.search", "run": "nasbench_eval.search",
+    "get_algorithm": "nasbench_eval.search", "available": "nasbench_eval.search",
+    "register": "nasbench_eval.search", "RunResult": "nasbench_eval.search",
+}
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'nasbench_eval' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,69 @@
+"""Search spaces. A space object tells an algorithm what an architecture is, so one algorithm runs on any space.
+
+Protocol (duck-typed; :class:`NB201Space` here, ``DartsSpace`` in :mod:`nasbench_eval.spaces.darts`):
+``name``, ``n_edges`` x ``n_ops`` (shape of an architecture-parameter matrix alpha), ``arch_shape`` (native integer
+encoding), ``decode_alpha``, ``alpha_hat``, ``random``, ``to_string``, ``parse``, ``key``, ``distance``,
+``n_choices`` (values per position of the native encoding, for discrete operators) and ``is_valid``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import nb201
+
+
+class NB201Space:
+    """NAS-Bench-201: 6 edges x 5 ops; native encoding = op tuple ``(6,)``; key = NB201 index."""
+
+    name = "nb201"
+    n_edges = nb201.N_EDGES
+    n_ops = nb201.N_OPS
+    arch_shape = (nb201.N_EDGES,)
+    n_choices = np.full(nb201.N_EDGES, nb201.N_OPS)
+    size = nb201.N_ARCHS
+
+    decode_alpha = staticmethod(nb201.decode_alpha)
+    to_string = staticmethod(nb201.format_arch)
+    parse = staticmethod(nb201.parse_arch)
+    distance = staticmethod(nb201.jaccard_distance)
+
+    @staticmethod
+    def alpha_hat(archs) -> np.ndarray:
+        """Decoded one-hot alpha-hat ``(..., 6, 5)`` (the supernet applies softmax to it, EvNAS decoding)."""
+        return nb201.ops_to_onehot(archs)
+
+    @staticmethod
+    def random(rng: np.random.Generator, n: int) -> np.ndarray:
+        return nb201.random_ops(rng, n)
+
+    @staticmethod
+    def key(archs):
+        """NB201 index (int for one arch, array for many): the canonical identity of an architecture."""
+        return nb201.ops_to_index(archs)
+
+    @staticmethod
+    def from_key(keys) -> np.ndarray:
+        return nb201.index_to_ops(keys)
+
+    @staticmethod
+    def is_valid(archs) -> np.ndarray:
+        a = np.asarray(archs)
+        return (a.shape[-1] == nb201.N_EDGES) & np.all((a >= 0) & (a < nb201.N_OPS), axis=-1)
+
+    def __repr__(self) -> str:
+        return "NB201Space()"
+
+
+def get_space(name: str):
+    from ..errors import unknown
+
+    if name == "nb201":
+        return NB201Space()
+    if name == "darts":
+        from .darts import DartsSpace
+
+        return DartsSpace()
+    raise unknown("search space", name, ["nb201", "darts"])
+
+
+__all__ = ["NB201Space", "get_space", "nb201"]

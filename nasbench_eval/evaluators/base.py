@@ -1,0 +1,85 @@
+"""The evaluator interface: how a batch of architectures gets scored.
+
+An evaluator never decides what is good: it returns named metric values (NaN where unknown) and the cost of each
+evaluation. The :class:`~nasbench_eval.problem.Problem` turns metrics into objectives. Public :meth:`evaluate`
+validates and checks; subclasses implement :meth:`_evaluate` (pymoo's evaluate/_evaluate split).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InvalidArchError
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of one batch of ``n`` architectures.
+
+    values: metric name -> float64 array ``(n,)``; NaN means "not available" (never a made-up number).
+    cost:   ``(n,)`` cost of each evaluation, in the evaluator's ``cost_unit`` (measured seconds on live paths,
+            a declared / simulated cost on tabular ones); 0 where served from a cache.
+    cached: ``(n,)`` True where the value came from a cache (free: not charged to an evaluation budget).
+    """
+
+    values: dict[str, np.ndarray]
+    cost: np.ndarray
+    cached: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self):
+        n = len(self.cost)
+        object.__setattr__(self, "cost", np.asarray(self.cost, dtype=np.float64))
+        if self.cached is None:
+            object.__setattr__(self, "cached", np.zeros(n, dtype=bool))
+        for k, v in self.values.items():
+            v = np.asarray(v, dtype=np.float64)
+            if v.shape != (n,):
+                raise ValueError(f"metric {k!r} has shape {v.shape}, expected ({n},)")
+            self.values[k] = v
+
+    def __len__(self) -> int:
+        return len(self.cost)
+
+    def take(self, rows) -> "Evaluation":
+        """The sub-batch at ``rows`` (used when a budget truncates a batch)."""
+        return Evaluation({k: v[rows] for k, v in self.values.items()}, self.cost[rows], self.cached[rows])
+
+    @staticmethod
+    def concat(parts: list["Evaluation"]) -> "Evaluation":
+        keys = parts[0].values.keys()
+        return Evaluation({k: np.concatenate([p.values[k] for p in parts]) for k in keys},
+                          np.concatenate([p.cost for p in parts]), np.concatenate([p.cached for p in parts]))
+
+
+class Evaluator:
+    """Base class. Subclasses set ``metrics`` (names returned) and ``cost_unit``, and implement ``_evaluate``.
+
+    ``archs`` is an integer array ``(n, *arch_shape)`` in the space's native encoding (NB201: ``(n, 6)`` op ids).
+    """
+
+    metrics: tuple[str, ...] = ()
+    cost_unit: str = "evaluations"
+    arch_shape: tuple[int, ...] = (6,)
+
+    def evaluate(self, archs) -> Evaluation:
+        a = np.asarray(archs)
+        if a.ndim == len(self.arch_shape):
+            a = a[None]
+        if a.shape[1:] != self.arch_shape or not np.issubdtype(a.dtype, np.integer):
+            raise InvalidArchError(
+                f"{type(self).__name__}.evaluate takes an integer array of shape (n, {', '.join(map(str, self.arch_shape))}); "
+                f"got {a.dtype} {a.shape}")
+        ev = self._evaluate(a)
+        missing = set(self.metrics) - set(ev.values)
+        if len(ev) != len(a) or missing:
+            raise RuntimeError(f"{type(self).__name__}._evaluate returned {len(ev)} rows for {len(a)} archs"
+                               f"{'; missing metrics ' + str(sorted(missing)) if missing else ''}")
+        return ev
+
+    def _evaluate(self, archs: np.ndarray) -> Evaluation:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """A string that changes whenever a setting that changes the scores changes (keys persistent caches)."""
+        return type(self).__name__

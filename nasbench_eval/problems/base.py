@@ -1,0 +1,120 @@
+"""A problem = a space + objectives (+ constraints) + an evaluator, and what is reported after the search.
+
+Algorithms see only :meth:`Problem.evaluate` (search metrics) and the helpers that turn an evaluation into a
+maximised scalar fitness (:meth:`fitness`) or a minimised objective matrix (:meth:`F`). Test metrics are read
+only by :meth:`report`, which the run loop calls after the search ends.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..evaluators.base import Evaluation, Evaluator
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    sense: str = "max"  # "max" | "min"
+
+    def __post_init__(self):
+        if self.sense not in ("max", "min"):
+            raise ConfigError(f"objective sense must be 'max' or 'min', got {self.sense!r}")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``metric <= threshold`` (the form every hardware-cost constraint takes)."""
+
+    metric: str
+    threshold: float
+
+
+@dataclass
+class Problem:
+    space: object
+    evaluator: Evaluator
+    objectives: tuple[Objective, ...]
+    constraints: tuple[Constraint, ...] = ()
+    report_columns: dict[str, str] = field(default_factory=dict)  # short name -> store column (test metrics here)
+    allowed: np.ndarray | None = None  # bool mask over space keys; None = whole space
+    name: str = "problem"
+    info: dict = field(default_factory=dict)  # recorded with every result (dataset, device, notes, flags)
+
+    def __post_init__(self):
+        if not self.objectives:
+            raise ConfigError("a problem needs at least one objective")
+        missing = {o.metric for o in self.objectives} - set(self.evaluator.metrics)
+        missing |= {c.metric for c in self.constraints} - set(self.evaluator.metrics)
+        if missing:
+            raise ConfigError(f"objective/constraint metrics {sorted(missing)} are not returned by the evaluator "
+                              f"(it returns {list(self.evaluator.metrics)})")
+        self.objectives = tuple(self.objectives)
+        self.constraints = tuple(self.constraints)
+
+    @property
+    def n_obj(self) -> int:
+        return len(self.objectives)
+
+    # ------------------------------------------------------------------ search side
+    def evaluate(self, archs) -> Evaluation:
+        """Search metrics of a batch. Architectures outside ``allowed`` get NaN metrics (no imputation)."""
+        archs = np.asarray(archs)
+        ev = self.evaluator.evaluate(archs)
+        if self.allowed is not None:
+            bad = ~self.allowed[np.atleast_1d(self.space.key(archs))]
+            for v in ev.values.values():
+                v[bad] = np.nan
+        return ev
+
+    def fitness(self, ev: Evaluation) -> np.ndarray:
+        """Scalar to maximise (first objective, sign-adjusted; NaN -> -inf). Constraints are not folded in."""
+        o = self.objectives[0]
+        f = ev.values[o.metric] * (1.0 if o.sense == "max" else -1.0)
+        return np.where(np.isnan(f), -np.inf, f)
+
+    def F(self, ev: Evaluation) -> np.ndarray:
+        """Objective matrix ``(n, n_obj)``, all minimised (pymoo convention); NaN -> +inf."""
+        cols = [ev.values[o.metric] * (-1.0 if o.sense == "max" else 1.0) for o in self.objectives]
+        F = np.stack(cols, axis=1)
+        return np.where(np.isnan(F), np.inf, F)
+
+    def G(self, ev: Evaluation) -> np.ndarray:
+        """Constraint matrix ``(n, n_constraints)``, feasible where <= 0; NaN -> +inf (infeasible)."""
+        if not self.constraints:
+            return np.zeros((len(ev), 0))
+        G = np.stack([ev.values[c.metric] - c.threshold for c in self.constraints], axis=1)
+        return np.where(np.isnan(G), np.inf, G)
+
+    def feasible(self, ev: Evaluation) -> np.ndarray:
+        return np.all(self.G(ev) <= 0, axis=1)
+
+    @contextlib.contextmanager
+    def search_guard(self):
+        """While searching, any read of a test column from the evaluator's store raises (leakage guard)."""
+        store = getattr(self.evaluator, "store", None) or getattr(getattr(self.evaluator, "inner", None), "store", None)
+        with (store.forbid() if store is not None else contextlib.nullcontext()):
+            yield
+
+    # ------------------------------------------------------------------ reporting side
+    def report(self, archs) -> dict[str, np.ndarray]:
+        """Reporting metrics (test accuracy, params, ...) of architectures. Never call during a search."""
+        if not self.report_columns:
+            return {}
+        from ..tables.store import get_store
+
+        store = getattr(self.evaluator, "store", None) or get_store()
+        idx = np.atleast_1d(self.space.key(np.asarray(archs)))
+        vals = store.lookup(list(self.report_columns.values()), idx)
+        return {k: vals[:, i] for i, k in enumerate(self.report_columns)}
+
+    def describe(self) -> dict:
+        return {"name": self.name, "space": self.space.name,
+                "objectives": [f"{o.sense} {o.metric}" for o in self.objectives],
+                "constraints": [f"{c.metric} <= {c.threshold:g}" for c in self.constraints],
+                "sources": {**{m: c for m, c in getattr(self.evaluator, "columns", {}).items()},
+                            **self.report_columns},
+                "allowed_archs": int(self.allowed.sum()) if self.allowed is not None else None, **self.info}

@@ -1,0 +1,142 @@
+"""The built benchmark store: dense float64 arrays indexed by NB201 index, plus JSON metadata. No pickle.
+
+Layout of a store folder::
+
+    values.npy   float64 (n_columns, 15625), NaN where not available (memory-mapped on load)
+    meta.json    format version, column names, per-column metadata (source repo/commit/file/sha256, unit,
+                 description, derived-row count), NB201 arch strings' sha256, build time, values.npy sha256
+
+The store is loaded lazily, once per process (:func:`get_store`).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import StoreError, unknown
+from ..spaces import nb201
+from .columns import is_test_column
+
+FORMAT_VERSION = 1
+
+
+def default_store_dir() -> Path:
+    """``$NASBENCH_EVAL_STORE``, else ``data/store`` in a source checkout, else ``~/.cache/nasbench-eval/store``."""
+    env = os.environ.get("NASBENCH_EVAL_STORE")
+    if env:
+        return Path(env)
+    repo_data = Path(__file__).resolve().parents[2] / "data"
+    if (repo_data / "SOURCES.md").exists():
+        return repo_data / "store"
+    return Path.home() / ".cache" / "nasbench-eval" / "store"
+
+
+class BenchmarkStore:
+    """Columns of per-architecture numbers for the 15,625 NB201 archs, with coverage and provenance."""
+
+    def __init__(self, values: np.ndarray, meta: dict, path: Path | None = None):
+        self.values = values
+        self.meta = meta
+        self.path = path
+        self.columns: tuple[str, ...] = tuple(meta["columns"])
+        self._col_id = {c: i for i, c in enumerate(self.columns)}
+        self._forbidden: list[str] = []
+
+    # ------------------------------------------------------------------ access
+    def column_id(self, name: str) -> int:
+        try:
+            i = self._col_id[name]
+        except KeyError:
+            raise unknown("column", name, self.columns) from None
+        if self._forbidden and any(f(name) for f in self._forbidden):
+            raise RuntimeError(f"column {name!r} was read while it is forbidden (test-metric leakage)")
+        return i
+
+    def column(self, name: str) -> np.ndarray:
+        """The full column (read-only view, length 15,625)."""
+        return self.values[self.column_id(name)]
+
+    def lookup(self, names, indices) -> np.ndarray:
+        """Values of ``names`` at NB201 ``indices``: shape ``(len(indices), len(names))`` (vectorised)."""
+        ids = [self.column_id(n) for n in names]
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= nb201.N_ARCHS):
+            raise StoreError(f"NB201 index out of range 0..{nb201.N_ARCHS - 1}")
+        return self.values[ids][:, idx].T
+
+    def coverage(self, name: str) -> np.ndarray:
+        """Boolean mask: True where the column has a value."""
+        return ~np.isnan(self.column(name))
+
+    def column_meta(self, name: str) -> dict:
+        self.column_id(name)
+        return self.meta["column_meta"][name]
+
+    @contextlib.contextmanager
+    def forbid(self, predicate=is_test_column):
+        """Within the block, reading a column for which ``predicate(name)`` is true raises (leakage guard)."""
+        self._forbidden.append(predicate)
+        try:
+            yield self
+        finally:
+            self._forbidden.remove(predicate)
+
+    def __repr__(self) -> str:
+        return f"BenchmarkStore({len(self.columns)} columns x {self.values.shape[1]} archs, path={self.path})"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_store(path: Path | str | None = None, verify: bool = False) -> BenchmarkStore:
+    """Open a built store (memory-mapped). ``verify`` re-hashes ``values.npy`` against the metadata."""
+    path = Path(path) if path is not None else default_store_dir()
+    meta_path, values_path = path / "meta.json", path / "values.npy"
+    if not meta_path.exists() or not values_path.exists():
+        raise StoreError(f"no benchmark store at {path}; build it with `nasbench-eval data build` "
+                         f"(set NASBENCH_EVAL_STORE to use another folder)")
+    try:
+        meta = json.loads(meta_path.read_text())
+        values = np.load(values_path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise StoreError(f"benchmark store at {path} is corrupted ({exc}); rebuild with `nasbench-eval data build`")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise StoreError(f"benchmark store at {path} has format {meta.get('format_version')!r}, this version "
+                         f"reads {FORMAT_VERSION}; rebuild with `nasbench-eval data build`")
+    expected = (len(meta.get("columns", [])), nb201.N_ARCHS)
+    if values.shape != expected or values.dtype != np.float64:
+        raise StoreError(f"benchmark store at {path} is truncated or corrupted (values {values.dtype} {values.shape},"
+                         f" expected float64 {expected}); rebuild with `nasbench-eval data build`")
+    if verify and _sha256(values_path) != meta.get("values_sha256"):
+        raise StoreError(f"benchmark store at {path} fails its checksum; rebuild with `nasbench-eval data build`")
+    return BenchmarkStore(values, meta, path)
+
+
+@lru_cache(maxsize=4)
+def _cached_store(path: str) -> BenchmarkStore:
+    return load_store(path)
+
+
+def get_store(path: Path | str | None = None, auto_build: bool = True) -> BenchmarkStore:
+    """The process-wide store (loaded once). If it is missing and the source data can be found, build it first."""
+    p = Path(path) if path is not None else default_store_dir()
+    if auto_build and not (p / "meta.json").exists():
+        from .build import build_store, find_source
+
+        src = find_source(required=False)
+        if src is not None:
+            print(f"nasbench-eval: building the benchmark store from {src} into {p} (once)", file=sys.stderr)
+            build_store(src, p)
+    return _cached_store(str(p.resolve()))
