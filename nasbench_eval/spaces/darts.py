@@ -148,6 +148,53 @@ def parse_genotype(text: str) -> np.ndarray:
     return canonicalise(np.asarray(cells, dtype=np.int64).reshape(ARCH_SHAPE))
 
 
+_PAIRS = [[(j0, j1) for j1 in range(i + 2) for j0 in range(j1)] for i in range(N_NODES)]  # input pairs, j0 < j1
+_RADIX = [len(p) * 49 for p in _PAIRS]  # per node: input pairs x 7 x 7 op choices
+_PAIR_ID = [{p: k for k, p in enumerate(ps)} for ps in _PAIRS]
+
+
+def arch_to_key(archs) -> np.ndarray | int:
+    """Exact integer id of canonical genotype(s): mixed radix over (cell, node), < 1.08e18 (fits int64)."""
+    v = canonicalise(archs).reshape(np.shape(archs)[:-1] + (2, N_NODES, 2, 2))
+    key = np.zeros(v.shape[:-4], dtype=np.int64)
+    for c in range(2):
+        for i in range(N_NODES):
+            j0, j1 = v[..., c, i, 0, 1], v[..., c, i, 1, 1]
+            pair = j1 * (j1 - 1) // 2 + j0  # index of (j0, j1) in _PAIRS[i]
+            code = pair * 49 + (v[..., c, i, 0, 0] - 1) * 7 + (v[..., c, i, 1, 0] - 1)
+            key = key * _RADIX[i] + code
+    return int(key) if key.ndim == 0 else key
+
+
+def key_to_arch(keys) -> np.ndarray:
+    """Inverse of :func:`arch_to_key`."""
+    k = np.asarray(keys, dtype=np.int64).copy()
+    if (k < 0).any() or (k >= np.prod(_RADIX, dtype=np.float64) ** 2).any():
+        raise InvalidArchError("DARTS key out of range")
+    v = np.empty(k.shape + (2, N_NODES, 2, 2), dtype=np.int64)
+    for c in (1, 0):
+        for i in reversed(range(N_NODES)):
+            code = k % _RADIX[i]
+            k //= _RADIX[i]
+            pair, ops = code // 49, code % 49
+            j = np.asarray(_PAIRS[i])[pair]
+            v[..., c, i, :, 1] = j
+            v[..., c, i, 0, 0], v[..., c, i, 1, 0] = ops // 7 + 1, ops % 7 + 1
+    return v.reshape(k.shape + ARCH_SHAPE)
+
+
+def is_valid(archs) -> np.ndarray:
+    """True where an integer array ``(..., 32)`` is a valid genotype (ops 1..7, 2 distinct inputs < node + 2)."""
+    a = np.asarray(archs)
+    if a.shape[-1:] != ARCH_SHAPE or not np.issubdtype(a.dtype, np.integer):
+        return np.zeros(a.shape[:-1], dtype=bool)
+    v = a.reshape(a.shape[:-1] + (2, N_NODES, 2, 2))
+    ops, inp = v[..., 0], v[..., 1]
+    limit = np.arange(N_NODES)[:, None] + 2
+    ok = (ops >= 1) & (ops < N_OPS) & (inp >= 0) & (inp < limit)
+    return ok.all((-1, -2, -3)) & (inp[..., 0] != inp[..., 1]).all((-1, -2))
+
+
 def pair_matches(a, b) -> np.ndarray:
     """NEvoNAS count ``c`` (0..16): per cell and node, how many of a's (op, input) pairs appear among b's."""
     va, vb = _cell_view(a), _cell_view(b)
@@ -170,6 +217,9 @@ class DartsSpace:
     n_ops = N_OPS
     ops = OPS
     arch_shape = ARCH_SHAPE
+    #: values per position of the native encoding (op ids 0..7 -- 0 = none is invalid --, input ids 0..node+1)
+    n_choices = np.array([[N_OPS, i + 2] * 2 for i in range(N_NODES)] * 2).reshape(-1)
+    size = int(np.prod(_RADIX, dtype=np.int64)) ** 2
 
     def decode_alpha(self, alpha) -> np.ndarray:
         return decode_alpha(alpha)
@@ -186,8 +236,15 @@ class DartsSpace:
     def parse(self, string: str) -> np.ndarray:
         return parse_genotype(string)
 
-    def key(self, arch) -> tuple[int, ...]:
-        return tuple(int(x) for x in canonicalise(arch).reshape(-1))
+    def key(self, archs):
+        """Canonical integer id (int for one arch, int64 array for many); equal genotypes give equal keys."""
+        return arch_to_key(archs)
+
+    def from_key(self, keys) -> np.ndarray:
+        return key_to_arch(keys)
+
+    def is_valid(self, archs) -> np.ndarray:
+        return is_valid(archs)
 
     def distance(self, a, b):
         return jaccard_distance(a, b)
@@ -198,4 +255,4 @@ class DartsSpace:
 
 __all__ = ["OPS", "N_EDGES", "N_OPS", "ARCH_SHAPE", "NODE_OFFSETS", "CONCAT", "DartsSpace", "edge_row",
            "canonicalise", "decode_alpha", "alpha_hat", "random_archs", "format_genotype", "parse_genotype",
-           "pair_matches", "jaccard_distance"]
+           "arch_to_key", "key_to_arch", "is_valid", "pair_matches", "jaccard_distance"]

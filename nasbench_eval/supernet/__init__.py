@@ -7,9 +7,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .darts_net import DartsSupernet
 from .mixed import MixedOp, Supernet, inherit_weights
 from .nb201_net import NB201Supernet
-from .spaces import get_space
 from .training import MODES, SupernetTrainer, batch_alpha, pick_device, top1_accuracy
 
 __all__ = ["DartsSupernet", "NB201Supernet", "Supernet", "MixedOp", "inherit_weights", "SupernetTrainer",
-           "batch_alpha", "top1_accuracy", "pick_device", "MODES", "save_checkpoint", "load_checkpoint",
-           "get_space"]
+           "batch_alpha", "top1_accuracy", "pick_device", "MODES", "save_checkpoint", "load_checkpoint"]
