@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     except NasbenchEvalError as exc:
         print(f"nasbench-eval: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("nasbench-eval: interrupted (finished work is saved; rerun to resume)", file=sys.stderr)
         return 130

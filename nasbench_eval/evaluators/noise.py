@@ -26,6 +26,7 @@ from .tabular import TabularEvaluator
 
 class ProxyNoiseEvaluator(Evaluator):
     def __init__(self, inner: TabularEvaluator, target_tau: float, noise_seed: int, metric: str | None = None):
+        """``metric`` (default: the inner evaluator's first) is replaced by ``noisy_<metric>``."""
         if not isinstance(inner, TabularEvaluator):
             raise ConfigError("ProxyNoiseEvaluator wraps a TabularEvaluator (it needs the whole table)")
         if not -1.0 < target_tau <= 1.0:
@@ -34,7 +35,10 @@ class ProxyNoiseEvaluator(Evaluator):
         self.metric = metric or inner.metrics[0]
         if self.metric not in inner.metrics:
             raise ConfigError(f"metric {self.metric!r} is not returned by the wrapped evaluator {inner.metrics}")
-        self.metrics, self.cost_unit, self.arch_shape = inner.metrics, inner.cost_unit, inner.arch_shape
+        # the degraded metric is renamed "noisy_<metric>" so it is never mistaken for the real one in results
+        self.noisy_name = f"noisy_{self.metric}"
+        self.metrics = tuple(self.noisy_name if m == self.metric else m for m in inner.metrics)
+        self.cost_unit, self.arch_shape = inner.cost_unit, inner.arch_shape
         truth = np.asarray(inner.store.column(inner.columns[self.metric]), dtype=float)
         ok = np.isfinite(truth)
         rng = np.random.default_rng(np.random.SeedSequence([self.noise_seed, 0x6E6F6973]))
@@ -52,7 +56,8 @@ class ProxyNoiseEvaluator(Evaluator):
 
     def _evaluate(self, archs: np.ndarray) -> Evaluation:
         ev = self.inner.evaluate(archs)
-        ev.values[self.metric] = self.noisy[np.atleast_1d(nb201.ops_to_index(archs))]
+        ev.values.pop(self.metric)
+        ev.values[self.noisy_name] = self.noisy[np.atleast_1d(nb201.ops_to_index(archs))]
         return ev
 
     def fingerprint(self) -> str:

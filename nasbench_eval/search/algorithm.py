@@ -52,6 +52,14 @@ class Algorithm:
         if bad:
             raise ConfigError(f"unknown parameter(s) {sorted(bad)} for algorithm {cls.name!r}; allowed: "
                               f"{', '.join(f'{k}={v!r}' for k, v in cls.defaults().items()) or '(none)'}")
+        defaults = cls.defaults()
+        for k, v in params.items():
+            d = defaults[k]
+            ok = (d is None or v is None or type(d) is type(v) or (isinstance(d, float) and isinstance(v, int)
+                  and not isinstance(v, bool)) or (isinstance(d, (list, tuple)) and isinstance(v, (list, tuple))))
+            if not ok:
+                raise ConfigError(f"parameter {k!r} of algorithm {cls.name!r} takes a {type(d).__name__} "
+                                  f"(default {d!r}); got {v!r}")
         return cls(**params)
 
     def __repr__(self) -> str:

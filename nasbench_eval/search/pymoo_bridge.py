@@ -12,6 +12,14 @@ from collections.abc import Callable
 import numpy as np
 
 
+BAD = 1e15
+
+
+def _finite(a) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    return np.where(np.isfinite(a), a, BAD)
+
+
 class PymooAskTell:
     def __init__(self, algorithm, n_var: int, xl, xu, n_obj: int, rng: np.random.Generator,
                  decode: Callable[[np.ndarray], np.ndarray], n_constr: int = 0, vtype=float):
@@ -35,9 +43,9 @@ class PymooAskTell:
         pop = self._pop
         if pop is None or len(F) != len(pop):
             return  # a truncated last batch: nothing more will be asked
-        pop.set("F", np.asarray(F, dtype=float))
+        pop.set("F", _finite(F))  # pymoo's crowding distance turns inf into NaN; a huge finite value ranks last
         if G is not None and G.shape[1]:
-            pop.set("G", np.asarray(G, dtype=float))
+            pop.set("G", _finite(G))
         self.algorithm.tell(infills=pop)
         self._pop = None
 

@@ -39,9 +39,9 @@ FPGA_POWER_W = 7.0  # HW-NAS-Bench's FPGA power model: energy = 7 W x latency (e
 def find_source(required: bool = True) -> Path | None:
     """``$NASBENCH_EVAL_DATA``, else ``../shared/data`` beside the repository or the working directory."""
     env = os.environ.get("NASBENCH_EVAL_DATA")
-    cands = [Path(env)] if env else []
     repo = Path(__file__).resolve().parents[2]
-    cands += [repo.parent / "shared" / "data", Path.cwd() / "shared" / "data", Path.cwd().parent / "shared" / "data"]
+    cands = [Path(env)] if env else [repo.parent / "shared" / "data", Path.cwd() / "shared" / "data",
+                                     Path.cwd().parent / "shared" / "data"]
     for c in cands:
         if (c / "nb201-nasgraph").is_dir():
             return c

@@ -1,0 +1,71 @@
+"""``nasbench-eval query ARCH...``: look architectures up (index, arch string or op tuple like 3,3,3,1,3,2)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ..errors import InvalidArchError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("query", help="look architectures up in the benchmark tables")
+    p.add_argument("archs", nargs="+", metavar="ARCH",
+                   help="NB201 index, arch string '|op~0|+|...|' or op tuple '3,3,3,1,3,2'")
+    p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120 (default cifar10)")
+    p.add_argument("--device", action="append", default=None,
+                   help="HW-NAS-Bench or HELP device to show (repeatable; default: the six HW-NAS-Bench devices)")
+    p.add_argument("--column", action="append", default=[], help="any extra store column (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON object per arch: arch, index, metrics")
+    p.set_defaults(func=_query)
+
+
+def parse_arch_arg(text: str) -> int:
+    from ..spaces import nb201
+
+    t = text.strip()
+    if "," in t and "|" not in t:
+        try:
+            ops = [int(x) for x in t.split(",")]
+        except ValueError:
+            raise InvalidArchError(f"op tuple {text!r} must be 6 comma-separated integers 0..4") from None
+        return int(nb201.ops_to_index(ops))
+    return nb201.to_index(t)
+
+
+def query_columns(dataset: str, devices: list[str] | None, extra: list[str]) -> dict[str, str]:
+    from ..tables import HW_DEVICES, HW_METRICS, dataset_view, hw_column
+
+    v = dataset_view(dataset)
+    cols = {"valid_acc": v.valid, "test_acc": v.test, "train_acc": v.train, "flops_M": v.flops,
+            "params_M": v.params}
+    for dev in devices or HW_DEVICES:
+        for m in HW_METRICS.get(dev, ("latency",)):
+            col = hw_column(dev, m)  # HW costs are for the cifar10 input (the only one in the bundled data)
+            cols[col.split("/")[1]] = col
+    cols.update({c: c for c in extra})
+    return cols
+
+
+def _query(args) -> int:
+    from ..spaces import nb201
+    from ..tables import get_store
+
+    store = get_store()
+    idx = np.array([parse_arch_arg(a) for a in args.archs])
+    cols = query_columns(args.dataset, args.device, args.column)
+    vals = store.lookup(list(cols.values()), idx)
+    out = []
+    for i, ix in enumerate(idx):
+        metrics = {k: (None if np.isnan(vals[i, j]) else round(float(vals[i, j]), 6)) for j, k in enumerate(cols)}
+        out.append({"arch": nb201.index_to_arch(int(ix)), "index": int(ix), "dataset": args.dataset,
+                    "metrics": metrics, "missing": [k for k, v in metrics.items() if v is None],
+                    "sources": cols})
+    if args.json:
+        print(json.dumps(out if len(out) > 1 else out[0], indent=1))
+        return 0
+    for o in out:
+        print(f"#{o['index']}  {o['arch']}  ({args.dataset})")
+        for k, v in o["metrics"].items():
+            print(f"  {k:<38} {'n/a (not in source)' if v is None else f'{v:.4f}'}  <- {cols[k]}")
+    return 0

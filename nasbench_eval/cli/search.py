@@ -1,0 +1,97 @@
+"""``nasbench-eval search ALGORITHM``: one seeded search on a tabular (or live) problem."""
+from __future__ import annotations
+
+import json
+
+from ..errors import ConfigError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("search", help="run one search algorithm on one problem")
+    p.add_argument("algorithm", help="algorithm name (see `nasbench-eval algorithms`)")
+    p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=int, default=None, help="evaluations (default 500; 1000 for HW problems)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="algorithm hyper-parameter (repeatable); values are parsed as YAML scalars")
+    p.add_argument("--device", help="HW-NAS-Bench / HELP device: makes it a hardware-aware problem")
+    p.add_argument("--metric", default="latency", help="device cost: latency | energy (default latency)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--threshold", type=float, help="cost constraint T (device units)")
+    g.add_argument("--quantile", type=float, help="cost constraint as a quantile (0, 1) of the device's costs")
+    p.add_argument("--allow-cifar10-costs", action="store_true",
+                   help="use the cifar10-input HW costs with cifar100 / ImageNet16-120 accuracy (recorded)")
+    p.add_argument("--proxy", default="valid", help="valid (tabular validation accuracy), rmi, or a store column")
+    p.add_argument("--reference", help="RMI reference checkpoint (with --proxy rmi)")
+    p.add_argument("--proxy-noise-tau", type=float, default=None,
+                   help="degrade the tabular fitness to this Kendall tau with the truth (ProxyNoiseEvaluator)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.set_defaults(func=_search)
+
+
+def parse_params(items: list[str]) -> dict:
+    import yaml
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--param takes KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip().replace("-", "_")] = yaml.safe_load(v)
+    return out
+
+
+def build_problem(args, algo_cls):
+    from ..problems import nb201_problem
+
+    if args.device is None:
+        if args.threshold is not None or args.quantile is not None:
+            raise ConfigError("--threshold/--quantile need --device")
+        evaluator = _proxy_evaluator(args)
+        return nb201_problem(args.dataset, evaluator=evaluator)
+    from ..problems import hw
+
+    return hw.problem_from_cli(args, algo_cls)
+
+
+def _proxy_evaluator(args):
+    if args.proxy == "rmi":
+        raise ConfigError("--proxy rmi is supported on hardware-aware problems (with --device)")
+    if args.proxy_noise_tau is None:
+        return None
+    from ..evaluators.noise import ProxyNoiseEvaluator
+    from ..evaluators.tabular import TabularEvaluator
+    from ..tables import dataset_view
+
+    base = TabularEvaluator({"valid_acc": dataset_view(args.dataset).valid})
+    return ProxyNoiseEvaluator(base, args.proxy_noise_tau, noise_seed=args.seed)
+
+
+def _search(args) -> int:
+    from ..search import Budget, get_algorithm, run
+
+    cls = get_algorithm(args.algorithm)
+    algo = cls.from_params(parse_params(args.param))
+    problem = build_problem(args, cls)
+    budget = args.budget or (1000 if args.device else 500)
+    res = run(algo, problem, Budget(evaluations=budget), seed=args.seed, progress=args.progress)
+    out = res.to_json()
+    out["dataset"] = args.dataset
+    if hasattr(problem, "finalise_result"):  # HW problems add per-threshold picks, the front and indicators
+        out.update(problem.finalise_result(res))
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{res.algorithm} on {problem.name} (seed {args.seed}): {res.evaluations} evaluations, "
+          f"cost {res.total_cost:g} {problem.evaluator.cost_unit}, {res.wall_seconds:.2f} s, stopped by {res.stopped_by}")
+    for c in res.chosen[:20]:
+        m = ", ".join(f"{k}={v:.4g}" for k, v in c["metrics"].items() if v is not None)
+        print(f"  #{c['index']:<5} {c['arch']}\n         {m}")
+    if len(res.chosen) > 20:
+        print(f"  ... {len(res.chosen) - 20} more (use --json)")
+    for k, v in out.items():
+        if k in ("front", "indicators", "per_threshold"):
+            print(f"{k}: {json.dumps(v)[:2000]}")
+    print("sources: " + ", ".join(f"{k} <- {v}" for k, v in problem.describe()["sources"].items()))
+    return 0
