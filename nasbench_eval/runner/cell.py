@@ -1,0 +1,121 @@
+"""Run one cell (algorithm x problem x seed) and turn its :class:`RunResult` into three tidy tables.
+
+This function is what every backend executes (in-process, in a loky worker or a Ray task): it receives only
+plain, picklable data (the normalised spec entries and the cell's ``SeedSequence``) and returns plain data, so the
+result depends on nothing but its inputs.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+
+WALL_COLUMNS = ("wall_seconds",)  # the only non-deterministic columns (excluded from bit-identity checks)
+BASE_EVAL_COLUMNS = ("cell", "algorithm", "problem", "seed", "eval", "batch", "key", "cost", "cum_cost", "cached",
+                     "fitness", "feasible")
+
+
+def _build(entry: dict):
+    if entry["type"] == "nb201":
+        from ..problems import nb201_problem
+
+        return nb201_problem(entry["dataset"], fitness=entry.get("fitness", "valid"))
+    try:
+        from ..problems.hw import hw_problem
+    except ImportError as exc:
+        raise ConfigError(f"problem type 'hw' needs nasbench_eval.problems.hw, which is not available ({exc})") \
+            from None
+    return hw_problem(dataset=entry["dataset"], device=entry["device"], metric=entry["metric"],
+                      threshold=entry.get("threshold"), quantile=entry.get("quantile"),
+                      kind=entry.get("kind", "constrained"))
+
+
+@lru_cache(maxsize=256)
+def _build_cached(key: str):
+    return _build(json.loads(key))
+
+
+def build_problem(entry: dict):
+    """The problem of a normalised spec entry (built once per process; problems are not mutated by runs)."""
+    return _build_cached(json.dumps({k: v for k, v in entry.items() if k != "label"}, sort_keys=True))
+
+
+def _jsonable(x):
+    from ..search.run import _jsonable as j
+
+    return j(x)
+
+
+def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
+    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` DataFrames (deterministic except wall time)."""
+    from ..evaluators.base import Evaluation
+    from ..search import Budget, get_algorithm, run
+
+    problem = build_problem(cell.problem)
+    algo = get_algorithm(cell.algorithm["name"]).from_params(cell.algorithm["params"])
+    res = run(algo, problem, Budget(budget.get("evaluations"), budget.get("cost")), seed_seq)
+    tr = res.trajectory
+    n = len(tr["eval"])
+    metrics = list(problem.evaluator.metrics)
+    ev = Evaluation({m: np.asarray(tr[m], dtype=float) for m in metrics}, np.asarray(tr["cost"], dtype=float))
+    ids = {"cell": np.full(n, cell.cell, dtype=np.int64), "algorithm": [cell.algorithm["label"]] * n,
+           "problem": [cell.problem["label"]] * n, "seed": np.full(n, cell.seed, dtype=np.int64)}
+    cols = {**ids, "eval": tr["eval"].astype(np.int64), "batch": tr["batch"].astype(np.int64),
+            "key": tr["key"].astype(np.int64), "cost": tr["cost"].astype(float), "cum_cost": tr["cum_cost"],
+            "cached": tr["cached"].astype(bool),
+            "fitness": problem.fitness(ev) if n else np.zeros(0),
+            "feasible": problem.feasible(ev) if n else np.zeros(0, dtype=bool)}
+    cols.update({m: tr[m] for m in metrics})
+    cols.update({k: v for k, v in tr.items() if k.startswith("report_")})
+    evals = pd.DataFrame(cols)
+
+    chosen = _chosen_frame(cell, problem, res.chosen, metrics)
+    best = _best_chosen(chosen)
+    feas_fit = cols["fitness"][cols["feasible"]] if n else np.zeros(0)
+    row = {"cell": cell.cell, "algorithm": cell.algorithm["label"], "algorithm_name": cell.algorithm["name"],
+           "params": json.dumps(_jsonable(cell.algorithm["params"]), sort_keys=True),
+           "problem": cell.problem["label"], "problem_type": cell.problem["type"],
+           "dataset": cell.problem["dataset"], "seed": cell.seed, "seed_index": cell.seed_index,
+           "n_obj": problem.n_obj, "objectives": json.dumps(problem.describe()["objectives"]),
+           "evaluations": int(res.evaluations), "total_cost": float(res.total_cost), "stopped_by": res.stopped_by,
+           "n_chosen": len(chosen), "best_fitness": float(feas_fit.max()) if feas_fit.size else np.nan,
+           "problem_info": json.dumps(_jsonable(problem.describe()), sort_keys=True),
+           "wall_seconds": float(res.wall_seconds)}
+    if best is not None:
+        row.update({"chosen_key": int(best["key"]), "chosen_arch": best["arch"], "chosen_feasible": best["feasible"]})
+        row.update({f"chosen_{k}": best[k] for k in chosen.columns if k in metrics or k.startswith("report_")})
+    runs = pd.DataFrame([row])
+    return {"evaluations": evals, "runs": runs, "chosen": chosen}
+
+
+def _chosen_frame(cell, problem, chosen: list[dict], metrics: list[str]) -> pd.DataFrame:
+    from ..evaluators.base import Evaluation
+
+    rows = []
+    for rank, c in enumerate(chosen):
+        m = {k: (np.nan if v is None else v) for k, v in c["metrics"].items()}
+        rows.append({"cell": cell.cell, "algorithm": cell.algorithm["label"], "problem": cell.problem["label"],
+                     "seed": cell.seed, "rank": rank, "key": c["index"], "arch": c["arch"],
+                     **{k: m.get(k, np.nan) for k in metrics},
+                     **{f"report_{k}": v for k, v in m.items() if k not in metrics}})
+    df = pd.DataFrame(rows, columns=None if rows else ["cell", "algorithm", "problem", "seed", "rank", "key",
+                                                        "arch"])
+    if rows:
+        ev = Evaluation({k: df[k].to_numpy(float) for k in metrics}, np.zeros(len(df)))
+        F = problem.F(ev)
+        for j in range(F.shape[1]):
+            df[f"obj_{j}"] = F[:, j]
+        df["fitness"] = problem.fitness(ev)
+        df["feasible"] = problem.feasible(ev)
+    return df
+
+
+def _best_chosen(chosen: pd.DataFrame):
+    if chosen.empty:
+        return None
+    score = np.where(chosen["feasible"], chosen["fitness"], -np.inf)
+    return chosen.iloc[int(np.argmax(score))]

@@ -1,0 +1,225 @@
+"""Experiment specs: parse and validate the YAML, normalise it, hash it, enumerate its cells.
+
+A spec (see ``docs/runner.md``)::
+
+    name: demo                      # optional label
+    root_seed: 2024                 # one root seed for the whole grid
+    seeds: 10                       # a count (seed labels 0..9) or a list of distinct non-negative ints
+    budget: {evaluations: 100}      # evaluations and/or cost
+    algorithms:
+      - random                      # a bare name, or
+      - {name: rea, params: {population_size: 20}, label: rea-p20}
+    problems:
+      - {type: nb201, dataset: cifar10}
+      - {type: hw, dataset: cifar10, device: edgegpu, metric: latency, threshold: 5.0}
+
+Unknown keys are rejected with the list of allowed keys (no silently ignored typos). Cells are enumerated in the
+canonical order algorithm x problem x seed (spec order), which fixes each cell's id and its random stream.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+
+TOP_KEYS = {"name", "description", "root_seed", "seeds", "budget", "algorithms", "problems"}
+REQUIRED_TOP = ("root_seed", "seeds", "budget", "algorithms", "problems")
+BUDGET_KEYS = {"evaluations", "cost"}
+ALGO_KEYS = {"name", "params", "label"}
+PROBLEM_TYPES = ("nb201", "hw")
+PROBLEM_KEYS = {
+    "nb201": {"type", "dataset", "label", "fitness"},
+    "hw": {"type", "dataset", "device", "metric", "threshold", "quantile", "kind", "label"},
+}
+HW_KINDS = ("constrained", "biobjective")
+DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def _check_keys(where: str, got: dict, allowed: set) -> None:
+    if not isinstance(got, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(got).__name__} {got!r}")
+    bad = sorted(set(got) - allowed, key=str)
+    if bad:
+        raise ConfigError(f"unknown key(s) {bad} in {where}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _int(where: str, v, minimum: int = 0) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        raise ConfigError(f"{where} must be an integer >= {minimum}, got {v!r}")
+    return int(v)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (algorithm, problem, seed) run; ``cell`` is its position in the canonical order."""
+
+    cell: int
+    algorithm: dict  # {name, params, label}
+    problem: dict  # normalised problem entry (with label)
+    seed: int  # seed label (index into the spec's seeds)
+    seed_index: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.algorithm['label']}|{self.problem['label']}|{self.seed}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    root_seed: int
+    seeds: tuple[int, ...]
+    budget: dict  # {evaluations, cost} (None where unset)
+    algorithms: tuple[dict, ...]
+    problems: tuple[dict, ...]
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "root_seed": self.root_seed,
+                "seeds": list(self.seeds), "budget": dict(self.budget),
+                "algorithms": [dict(a) for a in self.algorithms], "problems": [dict(p) for p in self.problems]}
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the normalised spec, without ``name``/``description`` (labels do not change results)."""
+        d = self.to_dict()
+        d.pop("name"), d.pop("description")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+
+    def cells(self) -> list[Cell]:
+        out = []
+        for a in self.algorithms:
+            for p in self.problems:
+                for si, s in enumerate(self.seeds):
+                    out.append(Cell(len(out), a, p, s, si))
+        return out
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.algorithms) * len(self.problems) * len(self.seeds)
+
+
+def _algorithm(i: int, entry) -> dict:
+    from ..search import available, get_algorithm
+
+    where = f"algorithms[{i}]"
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    _check_keys(where, entry, ALGO_KEYS)
+    if "name" not in entry:
+        raise ConfigError(f"{where} needs a 'name'; allowed: {', '.join(available())}")
+    name = entry["name"]
+    if name not in available():
+        raise ConfigError(f"{where}.name: unknown algorithm {name!r}; allowed: {', '.join(available())}")
+    params = entry.get("params") or {}
+    if not isinstance(params, dict):
+        raise ConfigError(f"{where}.params must be a mapping, got {params!r}")
+    try:
+        get_algorithm(name).from_params(params)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.params: {exc}") from None
+    return {"name": name, "params": dict(sorted(params.items())), "label": str(entry.get("label", name))}
+
+
+def _problem(i: int, entry) -> dict:
+    where = f"problems[{i}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a mapping like {{type: nb201, dataset: cifar10}}, got {entry!r}")
+    typ = entry.get("type", "nb201")
+    if typ not in PROBLEM_TYPES:
+        raise ConfigError(f"{where}.type: unknown problem type {typ!r}; allowed: {', '.join(PROBLEM_TYPES)}")
+    _check_keys(f"{where} (type {typ})", entry, PROBLEM_KEYS[typ])
+    ds = entry.get("dataset", "cifar10")
+    if ds not in DATASETS:
+        raise ConfigError(f"{where}.dataset: unknown dataset {ds!r}; allowed: {', '.join(DATASETS)}")
+    p = {"type": typ, "dataset": ds}
+    if typ == "nb201":
+        p["fitness"] = str(entry.get("fitness", "valid"))
+        default_label = f"nb201-{ds}" + ("" if p["fitness"] == "valid" else f"-{p['fitness']}")
+    else:
+        for k in ("device", "metric"):
+            if k not in entry:
+                raise ConfigError(f"{where} (type hw) needs {k!r}")
+            p[k] = str(entry[k])
+        kind = entry.get("kind", "constrained")
+        if kind not in HW_KINDS:
+            raise ConfigError(f"{where}.kind: unknown kind {kind!r}; allowed: {', '.join(HW_KINDS)}")
+        thr, q = entry.get("threshold"), entry.get("quantile")
+        if kind == "constrained" and (thr is None) == (q is None):
+            raise ConfigError(f"{where} (kind constrained) needs exactly one of 'threshold' or 'quantile', "
+                              f"got threshold={thr!r}, quantile={q!r}")
+        if q is not None and not (isinstance(q, (int, float)) and 0 < q < 1):
+            raise ConfigError(f"{where}.quantile must be in (0, 1), got {q!r}")
+        p.update(kind=kind, threshold=None if thr is None else float(thr), quantile=None if q is None else float(q))
+        tail = "" if kind == "biobjective" else (f"-le{thr:g}" if thr is not None else f"-q{q:g}")
+        default_label = f"hw-{ds}-{p['device']}-{p['metric']}" + (tail or "-bi")
+    p["label"] = str(entry.get("label", default_label))
+    return p
+
+
+def _unique(kind: str, labels: list[str]) -> None:
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        raise ConfigError(f"duplicate {kind} label(s) {dup}; give each entry a distinct 'label'")
+
+
+def parse_spec(data: dict) -> Spec:
+    """Validate a spec mapping and return the normalised :class:`Spec` (raises :class:`ConfigError`)."""
+    _check_keys("the spec", data, TOP_KEYS)
+    for k in REQUIRED_TOP:
+        if k not in data:
+            raise ConfigError(f"the spec needs {k!r}; required keys: {', '.join(REQUIRED_TOP)}")
+    root = _int("root_seed", data["root_seed"])
+    seeds = data["seeds"]
+    if isinstance(seeds, list):
+        seeds = tuple(_int(f"seeds[{i}]", s) for i, s in enumerate(seeds))
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise ConfigError(f"seeds must be a non-empty list of distinct integers, got {list(seeds)}")
+    else:
+        seeds = tuple(range(_int("seeds (a count, or a list of seeds)", seeds, 1)))
+    budget = data["budget"]
+    if isinstance(budget, int) and not isinstance(budget, bool):
+        budget = {"evaluations": budget}
+    _check_keys("budget", budget, BUDGET_KEYS)
+    from ..search import Budget
+
+    Budget(budget.get("evaluations"), budget.get("cost"))  # validates (ConfigError names the field)
+    budget = {"evaluations": budget.get("evaluations"),
+              "cost": None if budget.get("cost") is None else float(budget["cost"])}
+    for k in ("algorithms", "problems"):
+        if not isinstance(data[k], list) or not data[k]:
+            raise ConfigError(f"{k} must be a non-empty list, got {data[k]!r}")
+    algos = tuple(_algorithm(i, a) for i, a in enumerate(data["algorithms"]))
+    probs = tuple(_problem(i, p) for i, p in enumerate(data["problems"]))
+    _unique("algorithm", [a["label"] for a in algos])
+    _unique("problem", [p["label"] for p in probs])
+    return Spec(name=str(data.get("name", "experiment")), root_seed=root, seeds=seeds, budget=budget,
+                algorithms=algos, problems=probs, description=str(data.get("description", "")))
+
+
+def load_spec(path) -> Spec:
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"spec file {str(path)!r} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"spec file {str(path)!r} is not valid YAML: {exc}") from None
+    return parse_spec(data if data is not None else {})
+
+
+def check_problems(spec: Spec) -> None:
+    """Build every problem once (cheap on the tabular path) so bad devices/metrics fail before any run."""
+    from ..errors import NasbenchEvalError
+    from .cell import build_problem
+
+    for i, p in enumerate(spec.problems):
+        try:
+            build_problem(p)
+        except NasbenchEvalError as exc:
+            raise ConfigError(f"problems[{i}] ({p['label']}): {exc}") from None

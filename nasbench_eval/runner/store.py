@@ -1,0 +1,254 @@
+"""The result store of an experiment: per-cell part files, merged Parquet tables and a manifest.
+
+Layout of ``OUT``::
+
+    manifest.json               spec (normalised) + its sha256, package version, benchmark-data sha256, git commit,
+                                created/updated time, complete flag, sha256 + row count of each merged table
+    parts/cell-000012/          one finished cell (evaluations/runs/chosen as Arrow IPC files); the folder is
+                                written under a temporary name and renamed into place, so it exists only when whole
+    evaluations.parquet         one row per evaluation (tidy long format)
+    runs.parquet                one summary row per run (cell)
+    chosen.parquet              one row per chosen architecture (1 per single-objective run; the front for MO runs)
+
+Every file is written to a temporary name and moved into place with ``os.replace``. Resume = skip the cells whose
+part folder exists. ``wall_seconds`` (runs table) is the only column that differs between two runs of one spec;
+:func:`compare_results` leaves it out.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import StoreError
+from .cell import WALL_COLUMNS
+
+FORMAT = "nasbench-eval results"
+FORMAT_VERSION = 1
+TABLES = ("evaluations", "runs", "chosen")
+SORT = {"evaluations": ["cell", "eval", "batch"], "runs": ["cell"], "chosen": ["cell", "rank"]}
+
+
+class ResultStoreError(StoreError):
+    """A result folder is foreign, truncated, corrupted or belongs to another spec."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nasbench-eval")
+    except PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class ResultStore:
+    """Writer side: ``open(spec)`` checks/creates the manifest, ``write_cell`` adds parts, ``merge`` finishes."""
+
+    def __init__(self, out):
+        self.out = Path(out)
+        self.parts = self.out / "parts"
+        self.manifest_path = self.out / "manifest.json"
+
+    def read_manifest(self) -> dict | None:
+        if not self.manifest_path.exists():
+            return None
+        try:
+            m = json.loads(self.manifest_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ResultStoreError(f"{self.manifest_path} is truncated or not JSON ({exc}); use a new --out") \
+                from None
+        if not isinstance(m, dict) or m.get("format") != FORMAT:
+            raise ResultStoreError(f"{self.manifest_path} is not a nasbench-eval result manifest; use a new --out")
+        if m.get("format_version") != FORMAT_VERSION:
+            raise ResultStoreError(f"{self.out} has result format {m.get('format_version')!r}; this version "
+                                   f"reads {FORMAT_VERSION}")
+        return m
+
+    def open(self, spec, data_sha256: str | None) -> dict:
+        """Create the folder + manifest, or check that the existing one holds this very spec and data."""
+        m = self.read_manifest()
+        if m is None:
+            if self.out.exists() and any(p.name != ".gitkeep" for p in self.out.iterdir()):
+                raise ResultStoreError(f"{self.out} is not empty and has no manifest.json: not a nasbench-eval "
+                                       "result folder; use a new --out")
+            self.out.mkdir(parents=True, exist_ok=True)
+            m = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": spec.name, "spec_hash": spec.hash,
+                 "spec": spec.to_dict(), "n_cells": spec.n_cells, "package_version": package_version(),
+                 "data_sha256": data_sha256, "git_commit": git_commit(), "created": _now(), "complete": False,
+                 "files": {}, "wall_time_columns": [f"runs.{c}" for c in WALL_COLUMNS]}
+            self.write_manifest(m)
+        else:
+            if m.get("spec_hash") != spec.hash:
+                raise ResultStoreError(f"{self.out} holds another experiment (spec hash {m.get('spec_hash', '?')[:12]}"
+                                       f", this spec {spec.hash[:12]}); resuming would mix results: use a new --out")
+            if data_sha256 and m.get("data_sha256") and m["data_sha256"] != data_sha256:
+                raise ResultStoreError(f"{self.out} was computed on other benchmark data (sha256 "
+                                       f"{m['data_sha256'][:12]}, now {data_sha256[:12]}); use a new --out")
+        self.parts.mkdir(exist_ok=True)
+        for tmp in self.parts.glob(".tmp-*"):  # leftovers of an interrupted write
+            shutil.rmtree(tmp, ignore_errors=True)
+        return m
+
+    def write_manifest(self, m: dict) -> None:
+        atomic_write_bytes(self.manifest_path, (json.dumps(m, indent=2, sort_keys=True) + "\n").encode())
+
+    def part_dir(self, cell: int) -> Path:
+        return self.parts / f"cell-{cell:06d}"
+
+    def done_cells(self) -> set[int]:
+        if not self.parts.exists():
+            return set()
+        return {int(p.name[5:]) for p in self.parts.glob("cell-*") if p.is_dir()}
+
+    def write_cell(self, cell: int, tables: dict[str, pd.DataFrame]) -> None:
+        import pyarrow as pa
+        import pyarrow.feather as feather
+
+        tmp = Path(tempfile.mkdtemp(dir=self.parts, prefix=f".tmp-{cell:06d}-"))
+        try:
+            for name in TABLES:
+                feather.write_feather(pa.Table.from_pandas(tables[name], preserve_index=False),
+                                      tmp / f"{name}.arrow", compression="uncompressed")
+            os.replace(tmp, self.part_dir(cell))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _read_part(self, cell: int, name: str) -> pd.DataFrame:
+        import pyarrow.feather as feather
+
+        path = self.part_dir(cell) / f"{name}.arrow"
+        try:
+            return feather.read_table(path).to_pandas()
+        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+            raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); delete "
+                                   f"{path.parent} and rerun to recompute that cell") from None
+
+    def merge(self, spec) -> dict:
+        """Concatenate all parts (canonical cell order) into the three Parquet tables; mark the manifest complete."""
+        m = self.read_manifest()
+        cells = sorted(self.done_cells())
+        files = {}
+        for name in TABLES:
+            frames = [f for f in (self._read_part(c, name) for c in cells) if len(f)]
+            df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            if len(df):
+                df = df.sort_values(SORT[name], kind="stable").reset_index(drop=True)
+            path = self.out / f"{name}.parquet"
+            atomic_write_parquet(path, df)
+            files[name] = {"file": path.name, "rows": int(len(df)), "sha256": _sha256(path)}
+        m.update(files=files, complete=len(cells) == spec.n_cells, cells_done=len(cells), updated=_now())
+        self.write_manifest(m)
+        return m
+
+
+@dataclass
+class Results:
+    """What stats and report read: the manifest and the three tables."""
+
+    path: Path
+    manifest: dict
+    evaluations: pd.DataFrame
+    runs: pd.DataFrame
+    chosen: pd.DataFrame
+
+
+def load_results(path, allow_incomplete: bool = False) -> Results:
+    """Read a result folder, checking the manifest and each table's sha256 (truncated/foreign files are refused)."""
+    path = Path(path)
+    store = ResultStore(path)
+    if not path.is_dir():
+        raise ResultStoreError(f"{path} is not a folder")
+    m = store.read_manifest()
+    if m is None:
+        raise ResultStoreError(f"{path} has no manifest.json: not a nasbench-eval result folder")
+    if not m.get("complete") and not allow_incomplete:
+        raise ResultStoreError(f"{path} is incomplete ({m.get('cells_done', 0)}/{m.get('n_cells')} cells merged); "
+                               "rerun `nasbench-eval run SPEC --out DIR` to finish it")
+    tables = {}
+    for name in TABLES:
+        info = m.get("files", {}).get(name)
+        f = path / f"{name}.parquet"
+        if info is None or not f.exists():
+            raise ResultStoreError(f"{f} is missing; rerun `nasbench-eval run SPEC --out {path}` to merge the parts")
+        if _sha256(f) != info["sha256"]:
+            raise ResultStoreError(f"{f} does not match its manifest (sha256 differs: truncated, edited or from "
+                                   f"another run); rerun `nasbench-eval run SPEC --out {path}` to re-merge")
+        try:
+            tables[name] = pd.read_parquet(f)
+        except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt file
+            raise ResultStoreError(f"{f} is not readable Parquet ({type(exc).__name__}: {exc})") from None
+    return Results(path, m, **tables)
+
+
+def compare_results(a, b, exclude=WALL_COLUMNS) -> list[str]:
+    """Differences between two result folders' tables (empty list = bit-identical), wall-time columns excluded."""
+    ra, rb = (x if isinstance(x, Results) else load_results(x) for x in (a, b))
+    diffs = []
+    if ra.manifest["spec_hash"] != rb.manifest["spec_hash"]:
+        diffs.append("spec hash differs")
+    for name in TABLES:
+        x = getattr(ra, name).drop(columns=list(exclude), errors="ignore")
+        y = getattr(rb, name).drop(columns=list(exclude), errors="ignore")
+        if list(x.columns) != list(y.columns) or x.shape != y.shape:
+            diffs.append(f"{name}: shape/columns differ {x.shape} vs {y.shape}")
+            continue
+        try:
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+        except AssertionError as exc:
+            diffs.append(f"{name}: {str(exc).splitlines()[0]}")
+    return diffs
