@@ -1,0 +1,202 @@
+"""Genetic operators shared by EvNAS and pEvoNAS (Sinha & Chen, arXiv 2012.12540; arXiv 2203.01559).
+
+An individual is a real architecture-parameter matrix ``alpha`` of shape ``(n_edges, n_ops)`` (pEvoNAS: only the
+kept op columns); a population is ``(P, n_edges, n_ops)``. Every function takes the run's
+``numpy.random.Generator`` and draws all its randomness from it, in whole vectorised batches.
+
+* :func:`tournament` -- each pick samples ``size`` *distinct* members (without replacement) and keeps the fittest.
+* :func:`row_uniform_crossover` -- each edge row of the child comes from parent 2 with ``row_prob``, else parent 1.
+* :func:`row_reset_mutation` -- each edge row, independently with ``rate``, is replaced by a fresh U[0,1) row.
+* :func:`elites` -- indices of the ``k`` fittest (stable: ties keep population order).
+* :func:`next_generation` -- elites unchanged + children (tournament x2 -> crossover -> mutation).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nasbench_eval.errors import ConfigError
+
+
+def check_int(name: str, value, low: int, high: int | None = None, allow_none: bool = False) -> None:
+    """Raise :class:`ConfigError` naming the parameter unless ``low <= value (<= high)`` is an integer."""
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+    ok = ok and (high is None or value <= high)
+    if not ok:
+        rng = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ConfigError(f"{name} must be an integer {rng}{' or None' if allow_none else ''}; got {value!r}")
+
+
+def check_prob(name: str, value) -> None:
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+    if not ok:
+        raise ConfigError(f"{name} must be a probability in [0, 1]; got {value!r}")
+
+
+def random_population(rng: np.random.Generator, n: int, n_edges: int, n_ops: int) -> np.ndarray:
+    """``n`` individuals with i.i.d. U[0,1) entries (spec §1.3)."""
+    return rng.random((n, n_edges, n_ops))
+
+
+def tournament(fitness: np.ndarray, size: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` winners: each samples ``size`` distinct indices uniformly without replacement and keeps the fittest.
+
+    Ties go to the first sampled. Vectorised: a random permutation prefix per pick.
+    """
+    fit = np.asarray(fitness, dtype=float)
+    pop = len(fit)
+    size = min(int(size), pop)
+    cand = np.argsort(rng.random((n, pop)), axis=1)[:, :size]
+    return cand[np.arange(n), np.argmax(fit[cand], axis=1)]
+
+
+def row_uniform_crossover(p1: np.ndarray, p2: np.ndarray, rng: np.random.Generator,
+                          row_prob: float = 0.5) -> np.ndarray:
+    """Children ``(n, E, O)``: each edge row copied whole from ``p2`` with ``row_prob``, else from ``p1``."""
+    take2 = rng.random(p1.shape[:2]) < row_prob
+    return np.where(take2[..., None], p2, p1)
+
+
+def row_reset_mutation(alpha: np.ndarray, rng: np.random.Generator, rate: float = 0.1) -> np.ndarray:
+    """Copy of ``alpha`` ``(n, E, O)`` in which each edge row, with probability ``rate``, is a fresh U[0,1) row."""
+    out = np.array(alpha, dtype=float, copy=True)
+    hit = rng.random(out.shape[:2]) < rate
+    n_hit = int(hit.sum())
+    if n_hit:
+        out[hit] = rng.random((n_hit, out.shape[2]))
+    return out
+
+
+def elites(fitness: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` fittest, best first (stable: ties keep population order)."""
+    return np.argsort(-np.asarray(fitness, dtype=float), kind="stable")[: int(k)]
+
+
+def next_generation(pop: np.ndarray, fitness: np.ndarray, rng: np.random.Generator, *, n_elites: int = 1,
+                    tournament_size: int = 10, crossover_row_prob: float = 0.5,
+                    mutation_rate: float = 0.1) -> np.ndarray:
+    """EvNAS reproduction (spec §2.2 d): the elites unchanged, then ``P - n_elites`` children, each from two
+    tournaments, row-uniform crossover and row-reset mutation (elites are not mutated).
+
+    ``crossover_row_prob = 0`` is the mutation-only ablation (child = parent 1), ``mutation_rate = 0`` the
+    crossover-only one.
+    """
+    P = len(pop)
+    keep = elites(fitness, n_elites)
+    n_child = P - len(keep)
+    if n_child <= 0:
+        return pop[keep].copy()
+    parents = tournament(fitness, tournament_size, 2 * n_child, rng)
+    children = row_uniform_crossover(pop[parents[:n_child]], pop[parents[n_child:]], rng, crossover_row_prob)
+    children = row_reset_mutation(children, rng, mutation_rate)
+    return np.concatenate([pop[keep], children])
+
+
+# ---------------------------------------------------------------------------------------------- generational driver
+#: A search whose generations keep proposing only architectures already in its AF table has converged; after this
+#: many consecutive "free" generations it stops by itself (a safety net, never reached at the papers' settings).
+MAX_FREE_GENERATIONS = 1000
+
+
+class GenerationalSearch:
+    """Mixin for an :class:`~nasbench_eval.search.Algorithm` that evaluates whole generations of decoded alphas.
+
+    Subclasses implement ``_candidates()`` (the decoded archs ``(n, *arch_shape)`` of the current generation) and
+    ``_advance(fitness)`` (called once every candidate has a fitness; builds the next generation and may set
+    ``self._done``). With ``self._use_table`` True the generation goes through an architecture-fitness (AF) table
+    (CMANAS / pEvoNAS, spec §3.4): only unseen distinct archs are asked, so the budget counts real evaluations;
+    generations made only of known archs are completed without asking. Without a table every candidate is asked
+    each generation (EvNAS: a supernet's fitness changes every epoch; wrap the problem's evaluator in
+    ``CachedEvaluator`` to make tabular repeats free).
+    """
+
+    _use_table = False
+
+    def _init_generations(self, use_table: bool) -> None:
+        self._use_table = use_table
+        self._table: dict[int, float] = {}
+        self._done = False
+        self._free_streak = 0
+        self._cand: np.ndarray | None = None  # current generation's decoded archs
+        self._cand_keys: list[int] = []
+        self._partial: list[float] = []  # no-table mode: fitness told so far for the current generation
+        self._last_archs: np.ndarray | None = None  # last complete generation
+        self._last_fit: np.ndarray | None = None
+        self.generation = 0
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    def reset_table(self) -> None:
+        self._table = {}
+
+    def _keys(self, archs: np.ndarray) -> list[int]:
+        return np.atleast_1d(self.space.key(archs)).tolist()
+
+    def _load_candidates(self) -> None:
+        if self._cand is None:
+            self._cand = np.asarray(self._candidates())
+            self._cand_keys = self._keys(self._cand)
+            self._partial = []
+
+    def _complete(self, fitness: np.ndarray) -> None:
+        self._last_archs, self._last_fit = self._cand, np.asarray(fitness, dtype=float)
+        self._cand = None
+        self.generation += 1
+        self._advance(self._last_fit)
+
+    def ask(self) -> np.ndarray:
+        while not self._done:
+            self._load_candidates()
+            if not self._use_table:
+                return self._cand
+            seen: set[int] = set()
+            todo = []
+            for i, k in enumerate(self._cand_keys):
+                if k not in self._table and k not in seen:
+                    seen.add(k)
+                    todo.append(i)
+            if todo:
+                self._free_streak = 0
+                return self._cand[todo]
+            self._free_streak += 1
+            if self._free_streak > MAX_FREE_GENERATIONS:
+                self._done = True
+                break
+            self._complete(np.array([self._table[k] for k in self._cand_keys]))
+        return np.empty((0, *self.space.arch_shape), dtype=np.int64)
+
+    def _tell(self, archs: np.ndarray, ev) -> None:
+        fit = self.problem.fitness(ev)
+        if not self._use_table:
+            self._partial.extend(fit.tolist())
+            if len(self._partial) >= len(self._cand_keys):
+                self._complete(np.array(self._partial[: len(self._cand_keys)]))
+            return
+        for k, f in zip(self._keys(archs), fit.tolist()):
+            self._table[k] = f
+        if self._cand is not None and all(k in self._table for k in self._cand_keys):
+            self._complete(np.array([self._table[k] for k in self._cand_keys]))
+
+    def _known_current(self) -> tuple[np.ndarray, np.ndarray]:
+        """Members of the current (incomplete) generation whose fitness is known."""
+        if self._cand is None:
+            return np.empty((0, *self.space.arch_shape), dtype=np.int64), np.empty(0)
+        if not self._use_table:
+            n = len(self._partial)
+            return self._cand[:n], np.asarray(self._partial, dtype=float)
+        idx = [i for i, k in enumerate(self._cand_keys) if k in self._table]
+        return self._cand[idx], np.array([self._table[self._cand_keys[i]] for i in idx], dtype=float)
+
+    def best_of_last_generation(self) -> np.ndarray:
+        """Best by search fitness of the last complete generation together with the evaluated part of the current
+        one (a budget may stop a run mid-generation); before any generation completes, the best seen."""
+        archs, fit = self._known_current()
+        if self._last_archs is not None:
+            archs = np.concatenate([self._last_archs, archs])
+            fit = np.concatenate([self._last_fit, fit])
+        if len(fit) == 0:
+            return super().result()  # type: ignore[misc]
+        return archs[[int(np.argmax(fit))]]
