@@ -1,0 +1,161 @@
+"""Exhaustive ground truth of a hardware-aware problem: the limit every algorithm is measured against.
+
+Over the problem's allowed archs (all 15,625, or the covered ones of a partial-coverage device) we compute
+
+* the true Pareto front of (proxy, cost) -- proxy maximised (or minimised for ``*_loss``), cost minimised --
+  and of (test accuracy, cost) for reporting;
+* per threshold T the constrained optimum: the best proxy with cost <= T (ties: lower cost, then lower index) and
+  its test accuracy, and the best test accuracy with cost <= T (the oracle).
+
+The proxy is read from its store column when it has one; a cheap tabular-backed evaluator (e.g. proxy noise) is
+evaluated on every arch; a live proxy has no exhaustive truth (``proxy`` is None, and only the test-accuracy
+front and the oracle optimum exist). Results are cached in memory per (proxy, cost, test, coverage) setting.
+Reading test columns here is reporting, never searching: calling it during a search raises (store guard).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..evaluators.tabular import TabularEvaluator
+from ..spaces import nb201
+
+_CACHE: dict[tuple, "GroundTruth"] = {}
+
+
+def pareto_mask_2d(F: np.ndarray) -> np.ndarray:
+    """Non-dominated rows of a 2-column minimisation matrix (rows with NaN/inf excluded), O(n log n).
+
+    Same semantics as :func:`nasbench_eval.search.non_dominated`: duplicates of a non-dominated point are all kept.
+    """
+    F = np.asarray(F, dtype=float)
+    mask = np.zeros(len(F), dtype=bool)
+    ok = np.flatnonzero(np.all(np.isfinite(F), axis=1))
+    if ok.size == 0:
+        return mask
+    f1, f2 = F[ok, 0], F[ok, 1]
+    order = np.lexsort((f1, f2))  # by f2, then f1
+    f1s, f2s = f1[order], f2[order]
+    best = np.inf  # min f1 over rows with strictly smaller f2
+    i, n = 0, len(order)
+    while i < n:
+        j = i
+        while j + 1 < n and f2s[j + 1] == f2s[i]:
+            j += 1
+        m = f1s[i]  # group minimum (sorted by f1 within the group)
+        if m < best:
+            k = i
+            while k <= j and f1s[k] == m:
+                mask[ok[order[k]]] = True
+                k += 1
+            best = m
+        i = j + 1
+    return mask
+
+
+@dataclass
+class GroundTruth:
+    """Full-length arrays (index = NB201 index; NaN outside the allowed archs) and the true fronts."""
+
+    allowed: np.ndarray
+    proxy: np.ndarray | None  # raw proxy values (None: no exhaustive proxy, e.g. a live evaluator)
+    proxy_sense: str
+    cost: np.ndarray
+    test: np.ndarray
+    front_keys: np.ndarray | None  # true (proxy, cost) front, sorted by cost
+    test_front_keys: np.ndarray  # true (test accuracy, cost) front, sorted by cost
+
+    # ---- objective matrices in the minimisation convention of Problem.F: [signed proxy, cost]
+    def F(self, keys, space: str = "proxy") -> np.ndarray:
+        keys = np.asarray(keys, dtype=np.int64)
+        if space == "test":
+            f1 = -self.test[keys]
+        else:
+            if self.proxy is None:
+                raise ValueError("no exhaustive proxy for this problem; use space='test'")
+            f1 = self.proxy[keys] * (-1.0 if self.proxy_sense == "max" else 1.0)
+        F = np.stack([f1, self.cost[keys]], axis=1)
+        return np.where(np.isnan(F), np.inf, F)
+
+    def front_F(self, space: str = "proxy") -> np.ndarray:
+        return self.F(self.front_keys if space == "proxy" else self.test_front_keys, space)
+
+    def ideal_nadir(self, space: str = "proxy") -> tuple[np.ndarray, np.ndarray]:
+        F = self.front_F(space)
+        return F.min(axis=0), F.max(axis=0)
+
+    def signed_proxy(self) -> np.ndarray:
+        return self.proxy * (1.0 if self.proxy_sense == "max" else -1.0)
+
+    def constrained_optimum(self, T: float) -> dict:
+        """Best proxy with cost <= T (and its test accuracy), and the best test accuracy with cost <= T."""
+        feas = self.allowed & np.isfinite(self.cost) & (self.cost <= T)
+        out = {"threshold": float(T), "feasible_archs": int(feas.sum())}
+        if not feas.any():
+            return out | {"opt_index": None, "opt_proxy": None, "opt_test_acc": None, "opt_cost": None,
+                          "best_test_index": None, "best_test_acc": None}
+        idx = np.flatnonzero(feas)
+        if self.proxy is not None:
+            sp = self.signed_proxy()[idx]
+            ok = np.isfinite(sp)
+            cand = idx[ok]
+            o = np.lexsort((cand, self.cost[cand], -sp[ok]))[0] if cand.size else None
+            k = int(cand[o]) if o is not None else None
+        else:
+            k = None
+        t = self.test[idx]
+        b = int(idx[np.lexsort((idx, self.cost[idx], -np.where(np.isnan(t), -np.inf, t)))[0]])
+        return out | {"opt_index": k, "opt_proxy": None if k is None else float(self.proxy[k]),
+                      "opt_test_acc": None if k is None else float(self.test[k]),
+                      "opt_cost": None if k is None else float(self.cost[k]),
+                      "best_test_index": b, "best_test_acc": float(self.test[b])}
+
+
+def _cheap(ev) -> bool:
+    """True when evaluating all 15,625 archs is a table look-up (a TabularEvaluator under wrappers)."""
+    seen = 0
+    while ev is not None and seen < 10:
+        if isinstance(ev, TabularEvaluator):
+            return True
+        ev = getattr(ev, "inner", None) or getattr(ev, "proxy", None)
+        seen += 1
+    return False
+
+
+def ground_truth(problem) -> GroundTruth:
+    """The (cached) exhaustive ground truth of a :class:`~nasbench_eval.problems.hw.HWProblem`."""
+    ev = problem.evaluator
+    store = ev.store
+    n = nb201.N_ARCHS
+    allowed = np.ones(n, dtype=bool) if problem.allowed is None else np.asarray(problem.allowed, dtype=bool)
+    test_col = problem.report_columns["test_acc"]
+    proxy_col = getattr(ev, "columns", {}).get(problem.proxy_metric)
+    key = (problem.cost_column, proxy_col or ev.fingerprint(), problem.proxy_metric, problem.proxy_sense, test_col,
+           hashlib.sha1(np.packbits(allowed).tobytes()).hexdigest())
+    if key in _CACHE:
+        return _CACHE[key]
+    cost = np.array(store.column(problem.cost_column), dtype=float)
+    test = np.array(store.column(test_col), dtype=float)
+    if proxy_col is not None:
+        proxy = np.array(store.column(proxy_col), dtype=float)
+    elif _cheap(ev):
+        proxy = ev.evaluate(nb201.index_to_ops(np.arange(n))).values[problem.proxy_metric].copy()
+    else:
+        proxy = None
+    for a in (cost, test) + ((proxy,) if proxy is not None else ()):
+        a[~allowed] = np.nan
+    gt = GroundTruth(allowed, proxy, problem.proxy_sense, cost, test, None, np.empty(0, dtype=np.int64))
+    all_keys = np.arange(n)
+    tk = np.flatnonzero(pareto_mask_2d(gt.F(all_keys, "test")))
+    gt.test_front_keys = tk[np.lexsort((tk, cost[tk]))]
+    if proxy is not None:
+        fk = np.flatnonzero(pareto_mask_2d(gt.F(all_keys, "proxy")))
+        gt.front_keys = fk[np.lexsort((fk, cost[fk]))]
+    _CACHE[key] = gt
+    return gt
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
