@@ -29,9 +29,10 @@ def _build(entry: dict):
     except ImportError as exc:
         raise ConfigError(f"problem type 'hw' needs nasbench_eval.problems.hw, which is not available ({exc})") \
             from None
+    extra = {"allow_cifar10_costs": True} if entry.get("allow_cifar10_costs") else {}
     return hw_problem(dataset=entry["dataset"], device=entry["device"], metric=entry["metric"],
                       threshold=entry.get("threshold"), quantile=entry.get("quantile"),
-                      kind=entry.get("kind", "constrained"))
+                      kind=entry.get("kind", "constrained"), **extra)
 
 
 @lru_cache(maxsize=256)
@@ -88,6 +89,10 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
     if best is not None:
         row.update({"chosen_key": int(best["key"]), "chosen_arch": best["arch"], "chosen_feasible": best["feasible"]})
         row.update({f"chosen_{k}": best[k] for k in chosen.columns if k in metrics or k.startswith("report_")})
+    if hasattr(problem, "ground_truth"):
+        from .indicators import hw_indicators
+
+        row.update(hw_indicators(problem, chosen))
     runs = pd.DataFrame([row])
     return {"evaluations": evals, "runs": runs, "chosen": chosen}
 

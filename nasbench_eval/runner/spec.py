@@ -32,9 +32,10 @@ ALGO_KEYS = {"name", "params", "label"}
 PROBLEM_TYPES = ("nb201", "hw")
 PROBLEM_KEYS = {
     "nb201": {"type", "dataset", "label", "fitness"},
-    "hw": {"type", "dataset", "device", "metric", "threshold", "quantile", "kind", "label"},
+    "hw": {"type", "dataset", "device", "metric", "threshold", "quantile", "kind", "label", "allow_cifar10_costs"},
 }
-HW_KINDS = ("constrained", "biobjective")
+HW_KINDS = ("constrained", "bi-objective")
+HW_KIND_ALIASES = {"biobjective": "bi-objective", "bi": "bi-objective"}
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
 
@@ -145,6 +146,7 @@ def _problem(i: int, entry) -> dict:
                 raise ConfigError(f"{where} (type hw) needs {k!r}")
             p[k] = str(entry[k])
         kind = entry.get("kind", "constrained")
+        kind = HW_KIND_ALIASES.get(kind, kind)
         if kind not in HW_KINDS:
             raise ConfigError(f"{where}.kind: unknown kind {kind!r}; allowed: {', '.join(HW_KINDS)}")
         thr, q = entry.get("threshold"), entry.get("quantile")
@@ -154,7 +156,9 @@ def _problem(i: int, entry) -> dict:
         if q is not None and not (isinstance(q, (int, float)) and 0 < q < 1):
             raise ConfigError(f"{where}.quantile must be in (0, 1), got {q!r}")
         p.update(kind=kind, threshold=None if thr is None else float(thr), quantile=None if q is None else float(q))
-        tail = "" if kind == "biobjective" else (f"-le{thr:g}" if thr is not None else f"-q{q:g}")
+        if entry.get("allow_cifar10_costs"):
+            p["allow_cifar10_costs"] = True
+        tail = "" if kind == "bi-objective" else (f"-le{thr:g}" if thr is not None else f"-q{q:g}")
         default_label = f"hw-{ds}-{p['device']}-{p['metric']}" + (tail or "-bi")
     p["label"] = str(entry.get("label", default_label))
     return p
@@ -218,8 +222,22 @@ def check_problems(spec: Spec) -> None:
     from ..errors import NasbenchEvalError
     from .cell import build_problem
 
+    from ..search import get_algorithm
+
+    built = []
     for i, p in enumerate(spec.problems):
         try:
-            build_problem(p)
+            built.append(build_problem(p))
         except NasbenchEvalError as exc:
             raise ConfigError(f"problems[{i}] ({p['label']}): {exc}") from None
+    bad = []
+    for a in spec.algorithms:
+        cls = get_algorithm(a["name"])
+        for p, prob in zip(spec.problems, built):
+            if prob.space.name not in cls.spaces:
+                bad.append(f"{a['label']} x {p['label']} (space {prob.space.name!r} not in {cls.spaces})")
+            elif prob.n_obj > 1 and not cls.multi_objective and not getattr(cls, "scalarises", False):
+                bad.append(f"{a['label']} x {p['label']} (single-objective algorithm, {prob.n_obj} objectives)")
+    if bad:
+        raise ConfigError("incompatible algorithm x problem cells: " + "; ".join(bad) + ". Every algorithm runs on "
+                          "every problem: split the grid into several specs")
