@@ -88,8 +88,6 @@ def evaluate_front(problem, keys) -> dict:
 
 
 def _describe(problem, gt, k) -> dict:
-    from ..spaces import nb201  # noqa: F401  (kept local: indicators stay import-light)
-
     ops = problem.space.from_key(np.array([k]))[0]
     m = {problem.proxy_metric: _f(gt.proxy[k]) if gt.proxy is not None else None,
          problem.cost_metric: _f(gt.cost[k]), "test_acc": _f(gt.test[k])}

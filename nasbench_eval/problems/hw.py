@@ -368,7 +368,10 @@ def problem_from_cli(args, algo_cls=None) -> HWProblem:
         except ImportError as e:
             raise ConfigError(f"--proxy rmi needs the live RMI evaluator (nasbench_eval.evaluators.rmi): {e}") from e
         ref = getattr(args, "reference", None)
-        evaluator = RMIEvaluator(dataset=args.dataset, reference=ref) if ref else RMIEvaluator(dataset=args.dataset)
+        if not ref:
+            raise ConfigError("--proxy rmi needs --reference CHECKPOINT (a trained reference model, "
+                              "`nasbench-eval train-reference`)")
+        evaluator = RMIEvaluator.from_checkpoint(ref)
     elif getattr(args, "proxy_noise_tau", None) is not None:
         from ..evaluators.noise import ProxyNoiseEvaluator
 

@@ -1,0 +1,248 @@
+"""MO-HDNAS: multi-objective hardware-aware NAS with a hardware-cost diversity objective (NSGA-II).
+
+Sinha, Yeung & Chen, "Multi-objective hardware-aware neural architecture search with Pareto rank-preserving
+surrogate / hardware-cost diversity" (MO-HDNAS), CVPR Workshops 2024; spec §8. Settings not in the abstract are
+[ASSUMPTION]s (spec §8.2).
+
+pymoo NSGA-II on three objectives over the NB201 integer encoding:
+
+1. proxy -- maximised (``valid_acc``, an RMI table, ...; a ``*_loss`` proxy is minimised);
+2. device cost Psi(a) -- minimised;
+3. hardware-cost diversity chi(a, P) = sum over b in P of (Psi(a) - Psi(b))^2 -- maximised, where P is the merged
+   parent + offspring pool. chi depends on the pool, so it is recomputed by the survival operator
+   (:class:`DiversitySurvival`) on every merged pool right before non-dominated sorting and crowding, and the
+   survivors keep that value for the next mating tournament. Archs without a cost get the worst chi.
+
+``diversity=False`` is the ablation: plain NSGA-II on (proxy, cost) with the same operators.
+
+Defaults ([ASSUMPTION], spec §8.2 "pop 20-50, 50 generations"): population 20, 50 generations (20 + 49 x 20 = at
+most 1,000 evaluations), integer random sampling inside the allowed archs, uniform crossover (per-gene 0.5,
+``crossover_prob`` 0.9 per mating), per-gene reset mutation with probability 1/6 per gene, duplicate elimination
+within the population, and a repair that moves a child outside the problem's ``allowed`` mask (partial-coverage
+device) to a random allowed arch at the smallest edge distance.
+
+Architecture-fitness table: an arch evaluated once is not asked again (its objectives are reused), so the budget
+counts distinct evaluations; a generation made only of known archs is completed without asking.
+
+``result()``: the non-dominated set on (proxy, cost) of every evaluated arch (``front_from="archive"``, default)
+or of the final population (``"population"``), sorted by cost. On a constrained problem (one objective plus a cost
+constraint) the answer is the single front member with the best proxy under the threshold.
+:meth:`MOHDNAS.picks` returns, per threshold, the member with the best proxy whose cost is <= T.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nasbench_eval.errors import ConfigError
+from nasbench_eval.problems.hw import cost_metric_of, pick_per_threshold
+from nasbench_eval.search import Algorithm, non_dominated
+
+from . import _ga
+
+_BIG = 1e30  # stands in for +inf inside pymoo (its crowding arithmetic needs finite numbers)
+
+
+def hardware_diversity(cost: np.ndarray) -> np.ndarray:
+    """chi(a, P) = sum_b (cost_a - cost_b)^2 over the finite costs of the pool; NaN where cost is not finite."""
+    c = np.asarray(cost, dtype=float)
+    fin = np.isfinite(c) & (c < _BIG)
+    out = np.full(len(c), np.nan)
+    v = c[fin]
+    out[fin] = ((v[:, None] - v[None, :]) ** 2).sum(axis=1)
+    return out
+
+
+def _operators(space, allowed):
+    from pymoo.core.mutation import Mutation
+    from pymoo.core.repair import Repair
+    from pymoo.core.sampling import Sampling
+    from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
+
+    allowed_keys = None if allowed is None else np.flatnonzero(allowed)
+    allowed_ops = None if allowed is None else space.from_key(allowed_keys).reshape(len(allowed_keys), -1)
+
+    class AllowedIntegerSampling(Sampling):
+        def _do(self, problem, n_samples, random_state=None, **kwargs):
+            if allowed_keys is None:
+                return space.random(random_state, n_samples).astype(float)
+            return space.from_key(random_state.choice(allowed_keys, size=n_samples)).reshape(n_samples, -1).astype(float)
+
+    class ResetMutation(Mutation):
+        """Each gene, with prob_var (default 1/n_var), is drawn afresh from its choices."""
+
+        def _do(self, problem, X, random_state=None, **kwargs):
+            pv = self.get_prob_var(problem, size=(len(X), 1))
+            hit = random_state.random(X.shape) < pv
+            fresh = np.floor(random_state.random(X.shape) * (problem.xu - problem.xl + 1)) + problem.xl
+            return np.where(hit, fresh, X)
+
+    class AllowedRepair(Repair):
+        def _do(self, problem, X, random_state=None, **kwargs):
+            X = np.clip(np.rint(X), problem.xl, problem.xu)
+            if allowed_keys is None:
+                return X
+            keys = np.atleast_1d(space.key(X.astype(np.int64)))
+            for i in np.flatnonzero(~allowed[keys]):
+                d = (allowed_ops != X[i].astype(np.int64)).sum(axis=1)
+                near = np.flatnonzero(d == d.min())
+                j = near[int(random_state.integers(len(near)))] if random_state is not None else near[0]
+                X[i] = allowed_ops[j]
+            return X
+
+    class DiversitySurvival(RankAndCrowding):
+        """Rank-and-crowding survival that first recomputes chi (objective 3) over the pool it is given."""
+
+        def __init__(self, diversity: bool = True):
+            super().__init__()
+            self.diversity = diversity
+
+        def _do(self, problem, pop, *args, **kwargs):
+            if self.diversity:
+                F = pop.get("F").astype(float, copy=True)
+                chi = hardware_diversity(F[:, 1])
+                F[:, 2] = np.where(np.isnan(chi), _BIG, -chi)
+                pop.set("F", F)
+            return super()._do(problem, pop, *args, **kwargs)
+
+    return AllowedIntegerSampling(), ResetMutation, AllowedRepair(), DiversitySurvival
+
+
+class MOHDNAS(Algorithm):
+    name = "mo-hdnas"
+    summary = "NSGA-II on (proxy max, device cost min, hardware-cost diversity max); one run -> a front"
+    paper = "Sinha, Yeung & Chen, MO-HDNAS, CVPR Workshops 2024 (settings: spec §8.2 assumptions)"
+    multi_objective = True
+    battery_problem = "hw"  # the shared battery builds nasbench_eval.problems.hw.battery_problem(cls)
+
+    def __init__(self, population_size: int = 20, generations: int | None = 50, diversity: bool = True,
+                 crossover_prob: float = 0.9, mutation_prob_var: float | None = None,
+                 front_from: str = "archive"):
+        self.population_size = population_size
+        self.generations = generations
+        self.diversity = diversity
+        self.crossover_prob = crossover_prob
+        self.mutation_prob_var = mutation_prob_var
+        self.front_from = front_from
+
+    # ------------------------------------------------------------------ set-up
+    def _setup(self) -> None:
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.problem import Problem as PymooProblem
+        from pymoo.operators.crossover.ux import UX
+        from pymoo.termination.max_gen import MaximumGenerationTermination
+
+        _ga.check_int("population_size", self.population_size, 2)
+        _ga.check_int("generations", self.generations, 1, allow_none=True)
+        _ga.check_prob("crossover_prob", self.crossover_prob)
+        if self.mutation_prob_var is not None:
+            _ga.check_prob("mutation_prob_var", self.mutation_prob_var)
+        if not isinstance(self.diversity, bool):
+            raise ConfigError(f"diversity must be True or False, got {self.diversity!r}")
+        if self.front_from not in ("archive", "population"):
+            raise ConfigError(f"front_from must be 'archive' or 'population', got {self.front_from!r}")
+        self.cost_metric = cost_metric_of(self.problem)
+        sampling, Mut, repair, Surv = _operators(self.space, self.problem.allowed)
+        hi = (self.space.n_choices - 1).astype(float)
+        n_obj = 3 if self.diversity else 2
+        self._pp = PymooProblem(n_var=len(hi), n_obj=n_obj, xl=np.zeros(len(hi)), xu=hi, vtype=int)
+        self._nsga = NSGA2(pop_size=int(self.population_size), sampling=sampling,
+                           crossover=UX(prob=self.crossover_prob),
+                           mutation=Mut(prob=1.0, prob_var=self.mutation_prob_var), repair=repair,
+                           survival=Surv(self.diversity), eliminate_duplicates=True)
+        self._nsga.setup(self._pp, termination=MaximumGenerationTermination(10**9),
+                         seed=int(self.rng.integers(2**31 - 1)), verbose=False)
+        self._table: dict[int, tuple[float, float]] = {}  # key -> (f1 = -fitness, cost), minimised
+        self._order: list[int] = []
+        self._pending = None  # pymoo population waiting for its objectives
+        self._pending_archs = None
+        self.generation = 0
+        self._free = 0
+        self._done = False
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    def _keys(self, archs) -> list[int]:
+        return np.atleast_1d(self.space.key(archs)).tolist()
+
+    # ------------------------------------------------------------------ ask / tell
+    def ask(self) -> np.ndarray:
+        while not self._done:
+            if self._pending is None:
+                self._pending = self._nsga.ask()
+                X = self._pending.get("X")
+                self._pending_archs = np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64)
+            todo, seen = [], set()
+            for i, k in enumerate(self._keys(self._pending_archs)):
+                if k not in self._table and k not in seen:
+                    seen.add(k)
+                    todo.append(i)
+            if todo:
+                self._free = 0
+                return self._pending_archs[todo]
+            self._free += 1
+            if self._free > _ga.MAX_FREE_GENERATIONS:
+                self._done = True
+                break
+            self._complete()
+        return np.empty((0, *self.space.arch_shape), dtype=np.int64)
+
+    def _tell(self, archs, ev) -> None:
+        f1 = -self.problem.fitness(ev)  # +inf where the proxy is NaN
+        cost = ev.values[self.cost_metric]
+        for k, a, c in zip(self._keys(archs), f1.tolist(), cost.tolist()):
+            if k not in self._table:
+                self._order.append(k)
+            self._table[k] = (a, c if np.isfinite(c) else np.inf)
+        if self._pending is not None and all(k in self._table for k in self._keys(self._pending_archs)):
+            self._complete()
+
+    def _complete(self) -> None:
+        keys = self._keys(self._pending_archs)
+        F = np.array([self._table[k] for k in keys], dtype=float)
+        F = np.where(np.isfinite(F), F, _BIG)
+        if self.diversity:
+            F = np.concatenate([F, np.zeros((len(F), 1))], axis=1)  # chi is filled in by the survival
+        self._pending.set("F", F)
+        self._nsga.tell(infills=self._pending)
+        self._pending = self._pending_archs = None
+        self.generation += 1
+        if self.generations is not None and self.generation >= self.generations:
+            self._done = True
+
+    # ------------------------------------------------------------------ answer
+    def evaluated(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, F) of every distinct evaluated arch; F = [-fitness, cost] (minimised, inf where unknown)."""
+        keys = np.array(self._order, dtype=np.int64)
+        F = np.array([self._table[k] for k in self._order], dtype=float).reshape(-1, 2)
+        return keys, F
+
+    def front(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, F) of the non-dominated set on (proxy, cost), sorted by cost."""
+        keys, F = self.evaluated()
+        if self.front_from == "population" and self._nsga.pop is not None and len(self._nsga.pop):
+            pk = set(self._keys(np.rint(self._nsga.pop.get("X")).astype(np.int64)))
+            sel = np.array([k in pk for k in keys.tolist()], dtype=bool)
+            keys, F = keys[sel], F[sel]
+        if len(keys) == 0:
+            return keys, F
+        nd = non_dominated(F)
+        keys, F = keys[nd], F[nd]
+        o = np.lexsort((keys, F[:, 1]))
+        return keys[o], F[o]
+
+    def picks(self, thresholds) -> np.ndarray:
+        """Per threshold, the NB201 index of the front member with the best proxy and cost <= T (-1 if none)."""
+        keys, F = self.front()
+        rows = pick_per_threshold(-F[:, 0], F[:, 1], list(thresholds), "max")
+        return np.where(rows >= 0, keys[np.maximum(rows, 0)] if len(keys) else -1, -1)
+
+    def result(self) -> np.ndarray:
+        keys, F = self.front()
+        if len(keys) == 0:
+            return np.empty((0, *self.space.arch_shape), dtype=np.int64)
+        if self.problem.n_obj == 1 and self.problem.constraints:
+            k = self.picks([self.problem.constraints[0].threshold])[0]
+            keys = np.array([k if k >= 0 else keys[0]])
+        return self.space.from_key(keys).reshape(len(keys), -1)
