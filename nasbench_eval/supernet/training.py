@@ -85,7 +85,8 @@ class SupernetTrainer:
             if h["crop_pad"] or h["flip"] or h["cutout"]:
                 xb = augment(xb, gen, h["crop_pad"], h["flip"], h["cutout"])
             losses.append(self.step(xb, yb, alpha))
-        self.scheduler.step()
+        if losses:  # an epoch with no batch leaves the schedule where it was
+            self.scheduler.step()
         self.epoch += 1
         dt = time.perf_counter() - t0
         self.train_seconds += dt
