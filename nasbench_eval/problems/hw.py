@@ -136,6 +136,8 @@ class HWProblem(Problem):
             out["indicators"]["feasible_fraction"] = _mean([float(p["feasible"]) for p in picks])
         else:
             picks = threshold_report(self, keys, self.thresholds, pick="answer")
+            out["result"] = [dict(c, threshold=self.thresholds[0], feasible=picks[0]["feasible"]) if i == 0 else c
+                             for i, c in enumerate(chosen)]
             out["per_threshold"] = [{k: v for k, v in p.items() if k != "pick"} for p in picks]
             out["indicators"] = {"mean_gap": _mean([p["gap"] for p in picks]),
                                  "feasible_fraction": _mean([float(p["feasible"]) for p in picks])}
