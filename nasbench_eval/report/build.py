@@ -1,0 +1,204 @@
+"""Build the report of a result folder: tables, statistics, PNG plots and the IOHanalyzer export."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..errors import ConfigError
+from . import plots
+from .ioh import export_ioh
+from .tables import comparison_table, detail_table, frame_table, render
+
+LOWER_IS_BETTER = re.compile(r"(loss|latency|energy|cost|igd|gap|params|flops)", re.I)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _img(rel: str, alt: str, fmt: str) -> str:
+    return f'<p><img src="{rel}" alt="{alt}" style="max-width:100%"></p>\n' if fmt == "html" else f"![{alt}]({rel})\n"
+
+
+def _h(text: str, level: int, fmt: str) -> str:
+    return f"<h{level}>{text}</h{level}>\n" if fmt == "html" else f"{'#' * level} {text}\n\n"
+
+
+def _p(text: str, fmt: str) -> str:
+    return f"<p>{text}</p>\n" if fmt == "html" else f"{text}\n\n"
+
+
+def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: str = "test_acc",
+                out=None, alpha: float = 0.05, seed: int = 0) -> Path:
+    """Write ``report.<fmt>``, PNGs and ``ioh.csv`` under ``out`` (default ``folder/report``); return the report."""
+    if fmt not in ("md", "html"):
+        raise ConfigError(f"unknown format {fmt!r}; allowed: md, html")
+    folder = Path(folder)
+    out = Path(out) if out else folder / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    parts: list[str] = []
+    bv = stats.find_betavae(folder)
+    if (folder / "manifest.json").exists() and not _is_betavae_manifest(folder):
+        parts += _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed)
+    elif bv is None:
+        from ..runner import load_results
+
+        load_results(folder)  # raises the store's own, clear error
+    if bv is not None:
+        parts += _betavae_section(bv, out, fmt, seed)
+    body = "".join(parts)
+    if fmt == "html":
+        body = ("<!doctype html>\n<html><head><meta charset='utf-8'><title>nasbench-eval report</title>"
+                "<style>body{font-family:sans-serif;max-width:1100px;margin:auto} table{border-collapse:collapse;"
+                "font-size:13px} td,th{border:1px solid #ccc;padding:3px 6px}</style></head><body>\n"
+                + body + "</body></html>\n")
+    path = out / f"report.{fmt}"
+    path.write_text(body)
+    return path
+
+
+def _is_betavae_manifest(folder: Path) -> bool:
+    try:
+        return json.loads((folder / "manifest.json").read_text()).get("study") == "betavae"
+    except (OSError, ValueError):
+        return False
+
+
+def _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed) -> list[str]:
+    from ..runner import load_results
+
+    res = load_results(folder)
+    m, runs, ev = res.manifest, res.runs, res.evaluations
+    algos = list(dict.fromkeys(runs["algorithm"]))
+    if baseline is None:
+        baseline = algos[0]
+    if baseline not in algos:
+        raise ConfigError(f"unknown baseline {baseline!r}; allowed: {', '.join(algos)}")
+    values = stats.final_values(runs, metric)
+    higher = not LOWER_IS_BETTER.search(metric)
+    summ = stats.summarize(values, seed=seed)
+    cmp = stats.compare_to_baseline(values, baseline, alpha)
+    summ.to_csv(out / "summary.csv", index=False)
+    cmp.to_csv(out / "tests_vs_baseline.csv", index=False)
+    s = [_h(f"Experiment {m.get('name', '')}", 1, fmt)]
+    s.append(_p(f"spec hash <code>{m['spec_hash'][:16]}</code> · nasbench-eval {m.get('package_version')} · "
+                f"benchmark data sha256 <code>{str(m.get('data_sha256'))[:16]}</code> · git "
+                f"<code>{str(m.get('git_commit'))[:12]}</code> · created {m.get('created')} · "
+                f"{m['n_cells']} runs ({len(algos)} algorithms x {runs['problem'].nunique()} problems x "
+                f"{runs['seed'].nunique()} seeds), budget {m['spec']['budget']}", fmt).replace(
+                    "<code>", "`" if fmt == "md" else "<code>").replace("</code>", "`" if fmt == "md" else "</code>"))
+    s.append(_h(f"{metric} of the chosen architecture", 2, fmt))
+    s.append(_p(f"mean ± std (ddof=1) over seeds; best mean in bold; ▲/▼: significantly {'better' if higher else 'lower'}"
+                f"/{'worse' if higher else 'higher'} than the baseline {baseline} (two-sided Wilcoxon signed-rank "
+                f"test paired by seed, Holm-corrected over the algorithms of each problem, alpha={alpha}).", fmt))
+    s.append(comparison_table(summ, cmp, baseline, higher, fmt))
+    for p in dict.fromkeys(summ["problem"]):
+        s.append(_h(p, 3, fmt))
+        s.append(detail_table(summ, cmp, p, fmt))
+    s += _ranking_section(values, out, fmt, alpha)
+    s += _curve_sections(ev, out, fmt, metric)
+    s += _mo_sections(res, out, fmt, seed)
+    export_ioh(ev, out / "ioh.csv", runs)
+    s.append(_h("IOHanalyzer export", 2, fmt))
+    s.append(_p("`ioh.csv`: best-so-far search fitness per improvement (columns algorithm, function, dimension, run, "
+                "evaluations, fitness, test_acc); load with IOHanalyzer::read_pure_csv('ioh.csv', 'evaluations', "
+                "'fitness', 'function', 'algorithm', 'dimension', 'run', maximization = TRUE).", fmt))
+    return s
+
+
+def _ranking_section(values, out, fmt, alpha) -> list[str]:
+    if values["algorithm"].nunique() < 2:
+        return []
+    fn = stats.friedman_nemenyi(values, alpha)
+    s = [_h("Ranking: Friedman + Nemenyi (Demsar 2006)", 2, fmt)]
+    fr = fn.friedman
+    s.append(_p(f"{fr.name}: statistic {fr.statistic:.4g}, p = {fr.p_value:.4g}, n = {fr.n} blocks. {fr.note}. "
+                f"Rank 1 = best; Nemenyi critical difference CD = {fn.cd:.3f} at alpha={alpha}.", fmt))
+    s.append(frame_table(fn.mean_ranks.rename("mean rank").reset_index(), fmt, 3))
+    s.append(_p("Nemenyi p-values:", fmt))
+    s.append(frame_table(fn.p_nemenyi.reset_index().rename(columns={"index": "algorithm"}), fmt, 4))
+    plots.cd_diagram(fn.mean_ranks, fn.cd, out / "cd_diagram.png", f"CD diagram ({fn.blocks}, {fn.n_blocks} blocks)")
+    s.append(_img("cd_diagram.png", "critical difference diagram", fmt))
+    return s
+
+
+def _curve_sections(ev, out, fmt, metric) -> list[str]:
+    s = [_h("Anytime performance", 2, fmt)]
+    try:
+        cm = stats.curves.value_column(ev, metric)
+        shown = metric
+    except ConfigError:
+        cm, shown = "fitness", "search fitness"
+    cm = metric if cm.startswith("report_") or cm == metric else "fitness"
+    s.append(_p(f"{shown} of the incumbent (best feasible search fitness so far), mean ± SE over seeds.", fmt))
+    for x, label in (("eval", "evaluations"), ("cum_cost", "cumulative evaluation cost")):
+        c = stats.anytime(ev, cm, x=x)
+        c.to_csv(out / f"anytime_{x}.csv", index=False)
+        plots.convergence(c, x, shown, out / f"convergence_{x}.png", label)
+        s.append(_img(f"convergence_{x}.png", f"convergence vs {label}", fmt))
+    hits = stats.evals_to_target(ev)
+    if len(hits):
+        e = stats.ecdf(hits)
+        plots.ecdf_plot(e, out / "ecdf.png")
+        s.append(_p("ECDF of evaluations to reach targets (targets: quartiles and 90% quantile of the runs' final "
+                    "best search fitness per problem).", fmt))
+        s.append(_img("ecdf.png", "ECDF of evaluations to target", fmt))
+    return s
+
+
+def _mo_sections(res, out, fmt, seed) -> list[str]:
+    ind = stats.indicator_summary(res.runs, seed=seed)
+    if not len(ind):
+        return []
+    s = [_h("Hardware-aware quality indicators", 2, fmt)]
+    s.append(_p("hv/hv_norm/igd/igd_plus: chosen front vs the true front (normalised by its ideal/nadir, reference "
+                "1.1); test_*: same in test accuracy vs cost; mean_gap: optimum test acc - pick test acc per judged "
+                "threshold (points); feasible_fraction: thresholds with a feasible pick. mean ± std (ddof=1).", fmt))
+    tab = ind[["indicator", "problem", "algorithm", "n", "mean", "std", "median", "ci_low", "ci_high"]]
+    s.append(frame_table(tab, fmt, 4))
+    from ..runner.cell import build_problem
+
+    entries = {p["label"]: p for p in res.manifest["spec"]["problems"]}
+    mo = res.runs[res.runs["n_obj"] >= 2]
+    for p in dict.fromkeys(mo["problem"]):
+        objs = json.loads(mo.loc[mo["problem"] == p, "objectives"].iloc[0])
+        acc_m, cost_m = objs[0].split(" ", 1)[1], objs[1].split(" ", 1)[1]
+        ch = res.chosen[res.chosen["problem"] == p]
+        true = test_true = None
+        try:
+            gt = build_problem(entries[p]).ground_truth()
+            if gt.front_keys is not None and gt.proxy is not None:
+                true = np.c_[gt.cost[gt.front_keys], gt.proxy[gt.front_keys]]
+            test_true = np.c_[gt.cost[gt.test_front_keys], gt.test[gt.test_front_keys]]
+        except Exception as exc:  # noqa: BLE001 - the plot still shows the fronts
+            s.append(_p(f"(no true front for {p}: {type(exc).__name__}: {exc})", fmt))
+        for space, ycol, tf in (("search", acc_m, true), ("test", "report_test_acc", test_true)):
+            if ycol not in ch.columns:
+                continue
+            fronts = {a: g[[cost_m, ycol]].to_numpy(float) for a, g in ch.groupby("algorithm", sort=False)}
+            name = f"pareto_{_safe(p)}_{space}.png"
+            plots.pareto(fronts, tf, cost_m, ycol, f"{p}: {space} space", out / name)
+            s.append(_img(name, f"Pareto fronts {p} {space}", fmt))
+    return s
+
+
+def _betavae_section(path: Path, out: Path, fmt: str, seed: int) -> list[str]:
+    df = pd.read_parquet(path)
+    summ = stats.betavae_summary(df, seed=seed)
+    s = [_h("Beta-VAE study: test accuracy vs sparsity per beta", 2, fmt)]
+    if not len(summ):
+        return s + [_p("(no test accuracy rows in results.parquet)", fmt)]
+    summ.to_csv(out / "betavae_summary.csv", index=False)
+    s.append(_p("mean over seeds, std (ddof=1), 95% bootstrap CI of the mean (scipy, seeded).", fmt))
+    s.append(frame_table(summ, fmt, 4))
+    plots.betavae_plot(summ, out / "betavae_accuracy.png")
+    s.append(_img("betavae_accuracy.png", "Beta-VAE accuracy vs sparsity", fmt))
+    return s
+
+
+__all__ = ["make_report", "render"]
