@@ -1,0 +1,59 @@
+"""RMI-NAS strategy: warm-up threshold, stopping after N new good archs, the 'sum' answer."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from algorithms.rminas import RMINAS
+from nasbench_eval.search import run
+from nasbench_eval.search.run import make_rng
+from nasbench_eval.spaces import nb201
+
+
+def _drive(algo, problem, seed=0, max_steps=500):
+    algo.setup(problem, make_rng(seed))
+    steps = 0
+    while not algo.finished and steps < max_steps:
+        a = algo.ask()
+        algo.tell(a, problem.evaluate(a))
+        steps += 1
+    return algo
+
+
+def test_stops_after_n_new_good(c10_problem):
+    algo = _drive(RMINAS(n_warmup=40, n_good=6), c10_problem)
+    assert algo.finished and algo.n_new_good >= 6
+    fit = np.array(algo._fit)
+    assert algo.threshold == pytest.approx(np.quantile(fit[:40], 0.95))
+    new_good = int(np.sum(fit[40:] > algo.threshold))
+    assert new_good == algo.n_new_good and np.sum(fit[40:-1] > algo.threshold) < 6  # stopped right at N
+    assert len(set(algo._keys)) == len(algo._keys)  # never re-evaluates
+
+
+def test_answer_is_the_per_edge_argmax_of_the_top_good(c10_problem):
+    algo = _drive(RMINAS(n_warmup=40, n_good=6, n_top=5), c10_problem, seed=3)
+    gk, gf = algo.good()
+    top = nb201.index_to_ops(gk[:5])
+    expected = np.argmax(nb201.ops_to_onehot(top).sum(axis=0), axis=1)
+    assert np.array_equal(algo.result()[0], expected)
+
+
+def test_works_with_a_minimised_loss_proxy(store):
+    from nasbench_eval.evaluators.base import Evaluation, Evaluator
+    from nasbench_eval.problems import nb201_problem
+    from nasbench_eval.tables import dataset_view
+
+    valid = np.asarray(store.column(dataset_view("cifar10").valid))
+
+    class FakeLoss(Evaluator):
+        metrics = ("rmi_loss",)
+        store = None
+
+        def _evaluate(self, archs):
+            return Evaluation({"rmi_loss": 3.0 - valid[nb201.ops_to_index(archs)] / 100 * 3}, np.ones(len(archs)))
+
+    p = nb201_problem("cifar10", evaluator=FakeLoss())
+    assert p.objectives[0].sense == "min"
+    res = run(RMINAS(n_warmup=40, n_good=5), p, 300, seed=0)
+    assert res.stopped_by == "algorithm"
+    assert res.chosen[0]["metrics"]["rmi_loss"] < np.quantile(3.0 - valid / 100 * 3, 0.2)
