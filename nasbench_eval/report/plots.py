@@ -146,9 +146,11 @@ def pareto(fronts: dict[str, np.ndarray], true_front: np.ndarray | None, xlabel:
     pts = np.concatenate([p for p in fronts.values() if len(p)] or [np.zeros((0, 2))])
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     if len(pts) > 3:  # zoom on the algorithms' points (degenerate archs, e.g. all-'none', squash the axis)
-        lo, hi = np.quantile(pts[:, 1], 0.02), pts[:, 1].max()
+        lo, hi = np.quantile(pts[:, 1], 0.05), pts[:, 1].max()
         pad = 0.08 * (hi - lo if hi > lo else 1.0)
         ax.set_ylim(lo - pad, hi + pad)
+        if (pts[:, 1] < lo - pad).any():
+            title += f" (y zoomed: {(pts[:, 1] < lo - pad).sum()} low points not shown)"
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import ConfigError
 from .backends import get_backend
 from .spec import Spec, check_problems, load_spec
-from .store import TABLES, ResultStore
+from .store import ResultStore
 
 
 def cell_seeds(root_seed: int, n_cells: int) -> list[np.random.SeedSequence]:
@@ -63,7 +63,7 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
     t_run = time.perf_counter() - t_run0
     tm = time.perf_counter()
     manifest = store.read_manifest()
-    if todo or not manifest.get("complete") or not all((Path(out) / f"{t}.parquet").exists() for t in TABLES):
+    if todo or not manifest.get("complete") or not store.tables_intact(manifest):
         manifest = store.merge(spec)
     t_merge = time.perf_counter() - tm
     return {"out": str(out), "ran": len(todo), "skipped": len(done), "complete": manifest["complete"],

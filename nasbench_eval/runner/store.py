@@ -178,6 +178,14 @@ class ResultStore:
             raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); delete "
                                    f"{path.parent} and rerun to recompute that cell") from None
 
+    def tables_intact(self, m: dict) -> bool:
+        """True when every merged table exists and matches the sha256 recorded in the manifest."""
+        for name in TABLES:
+            f, info = self.out / f"{name}.parquet", m.get("files", {}).get(name)
+            if info is None or not f.exists() or _sha256(f) != info["sha256"]:
+                return False
+        return True
+
     def merge(self, spec) -> dict:
         """Concatenate all parts (canonical cell order) into the three Parquet tables; mark the manifest complete."""
         m = self.read_manifest()

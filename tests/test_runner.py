@@ -1,0 +1,205 @@
+"""Runner: spec validation, seeding, backends give identical stores, resume after an interrupt, store checks."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nasbench_eval.cli import main
+from nasbench_eval.errors import ConfigError
+from nasbench_eval.runner import (ResultStoreError, cell_seeds, compare_results, load_results, parse_spec,
+                                  run_experiment)
+
+
+def spec_dict(seeds=10, algos=("random", "rea", "nsga2"), problems=("cifar10", "cifar100"), evals=50):
+    algs = [a if a != "nsga2" else {"name": "nsga2", "params": {"population_size": 10}} for a in algos]
+    return {"name": "t", "root_seed": 11, "seeds": seeds, "budget": {"evaluations": evals}, "algorithms": algs,
+            "problems": [{"type": "nb201", "dataset": d} for d in problems]}
+
+
+# ---------------------------------------------------------------------------------------------- spec
+@pytest.mark.parametrize("mutate, words", [
+    (lambda d: d.update(seed=3), ["'seed'", "root_seed", "seeds"]),
+    (lambda d: d["budget"].update(evals=3), ["'evals'", "evaluations", "cost"]),
+    (lambda d: d["algorithms"].append("nope"), ["'nope'", "random", "rea"]),
+    (lambda d: d["algorithms"].append({"name": "rea", "parms": {}}), ["'parms'", "params"]),
+    (lambda d: d["algorithms"].append({"name": "rea", "label": "r2", "params": {"pop": 1}}), ["'pop'",
+                                                                                               "population_size"]),
+    (lambda d: d["problems"].append({"type": "nb201", "dataset": "cifar11"}), ["'cifar11'", "ImageNet16-120"]),
+    (lambda d: d["problems"].append({"type": "nb2O1"}), ["'nb2O1'", "nb201, hw"]),
+    (lambda d: d["problems"].append({"type": "nb201", "datset": "cifar10"}), ["'datset'", "dataset"]),
+    (lambda d: d["problems"].append({"type": "nb201", "dataset": "cifar10"}), ["duplicate", "nb201-cifar10"]),
+    (lambda d: d.update(seeds=[1, 1]), ["distinct"]),
+    (lambda d: d.update(seeds=0), ["seeds", ">= 1"]),
+    (lambda d: d.pop("budget"), ["'budget'"]),
+    (lambda d: d["problems"].append({"type": "hw", "dataset": "cifar10", "device": "fpga", "metric": "latency"}),
+     ["threshold", "quantile"]),
+])
+def test_spec_errors_name_the_key_and_allowed_values(mutate, words):
+    d = spec_dict()
+    mutate(d)
+    with pytest.raises(ConfigError) as e:
+        parse_spec(d)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_spec_normalises_and_enumerates_cells_in_canonical_order():
+    s = parse_spec(spec_dict(seeds=[3, 7]))
+    cells = s.cells()
+    assert s.n_cells == len(cells) == 3 * 2 * 2
+    assert [(c.algorithm["label"], c.problem["label"], c.seed) for c in cells[:3]] == [
+        ("random", "nb201-cifar10", 3), ("random", "nb201-cifar10", 7), ("random", "nb201-cifar100", 3)]
+    assert parse_spec(spec_dict(seeds=[3, 7])).hash == s.hash
+    assert parse_spec({**spec_dict(seeds=[3, 7]), "name": "other"}).hash == s.hash  # labels only
+    assert parse_spec(spec_dict(seeds=[3, 8])).hash != s.hash
+
+
+def test_cell_seeds_are_spawned_children_of_the_root():
+    seeds = cell_seeds(5, 4)
+    for i, ss in enumerate(seeds):
+        ref = np.random.SeedSequence(5, spawn_key=(i,))
+        assert np.array_equal(ss.generate_state(4), ref.generate_state(4))
+
+
+# ---------------------------------------------------------------------------------------------- backends
+def test_serial_and_joblib_stores_are_identical(tmp_path):
+    s = parse_spec(spec_dict(seeds=3, algos=("random", "nsga2"), problems=("cifar10",)))
+    a = run_experiment(s, tmp_path / "serial", progress=False)
+    b = run_experiment(s, tmp_path / "joblib", backend="joblib", jobs=2, progress=False)
+    assert a["complete"] and b["complete"]
+    assert compare_results(tmp_path / "serial", tmp_path / "joblib") == []
+    r = load_results(tmp_path / "serial")
+    assert len(r.evaluations) == 6 * 50 and len(r.runs) == 6 and (r.runs["evaluations"] == 50).all()
+    assert r.manifest["data_sha256"] and r.manifest["wall_time_columns"] == ["runs.wall_seconds"]
+
+
+@pytest.mark.ray
+def test_ray_store_is_identical_to_serial(tmp_path):
+    ray = pytest.importorskip("ray")
+    s = parse_spec(spec_dict(seeds=2, algos=("random", "rea"), problems=("cifar10",)))
+    run_experiment(s, tmp_path / "serial", progress=False)
+    try:
+        run_experiment(s, tmp_path / "ray", backend="ray", jobs=2, progress=False)
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    assert compare_results(tmp_path / "serial", tmp_path / "ray") == []
+
+
+def test_ray_backend_without_ray_says_how_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    s = parse_spec(spec_dict(seeds=1, algos=("random",), problems=("cifar10",)))
+    with pytest.raises(ConfigError, match="pip install"):
+        run_experiment(s, tmp_path / "x", backend="ray", progress=False)
+
+
+# ---------------------------------------------------------------------------------------------- resume
+def test_interrupt_then_resume_equals_uninterrupted_run(tmp_path):
+    """3 algorithms x 2 problems x 10 seeds: interrupted after 7 cells, resumed, same store as one clean run."""
+    s = parse_spec(spec_dict())
+    seen = []
+
+    def boom(cell_id):
+        seen.append(cell_id)
+        if len(seen) == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(s, tmp_path / "resumed", progress=False, on_cell=boom)
+    m = json.loads((tmp_path / "resumed" / "manifest.json").read_text())
+    assert not m["complete"]
+    with pytest.raises(ResultStoreError, match="incomplete|missing"):
+        load_results(tmp_path / "resumed")
+    ran = []
+    out = run_experiment(s, tmp_path / "resumed", progress=False, on_cell=ran.append)
+    assert out["skipped"] == 7 and out["ran"] == 53 and out["complete"]
+    assert not set(ran) & set(seen)
+    run_experiment(s, tmp_path / "clean", progress=False)
+    assert compare_results(tmp_path / "resumed", tmp_path / "clean") == []
+    again = run_experiment(s, tmp_path / "clean", progress=False)
+    assert again["ran"] == 0 and again["skipped"] == 60
+
+
+def test_subset_then_full_with_joblib_equals_serial(tmp_path):
+    s = parse_spec(spec_dict(seeds=2, algos=("random", "rea"), problems=("cifar10",)))
+    first = run_experiment(s, tmp_path / "a", progress=False, cells=[3, 1])
+    assert first["ran"] == 2 and not first["complete"]
+    rest = run_experiment(s, tmp_path / "a", backend="joblib", jobs=2, progress=False)
+    assert rest["ran"] == 2 and rest["complete"]
+    run_experiment(s, tmp_path / "b", progress=False)
+    assert compare_results(tmp_path / "a", tmp_path / "b") == []
+
+
+# ---------------------------------------------------------------------------------------------- foreign / corrupt
+@pytest.fixture
+def small_store(tmp_path):
+    s = parse_spec(spec_dict(seeds=2, algos=("random",), problems=("cifar10",)))
+    run_experiment(s, tmp_path / "r", progress=False)
+    return s, tmp_path / "r"
+
+
+def test_other_spec_in_the_same_folder_is_refused(small_store):
+    s, out = small_store
+    other = parse_spec(spec_dict(seeds=3, algos=("random",), problems=("cifar10",)))
+    with pytest.raises(ResultStoreError, match="another experiment"):
+        run_experiment(other, out, progress=False)
+
+
+def test_truncated_table_and_part_and_foreign_folder_are_detected(small_store, tmp_path):
+    s, out = small_store
+    f = out / "evaluations.parquet"
+    f.write_bytes(f.read_bytes()[:100])
+    with pytest.raises(ResultStoreError, match="does not match its manifest"):
+        load_results(out)
+    part = out / "parts" / "cell-000001" / "runs.arrow"
+    part.write_bytes(part.read_bytes()[:50])
+    with pytest.raises(ResultStoreError, match="cell-000001"):
+        run_experiment(s, out, progress=False)  # re-merge reads the parts
+    (out / "manifest.json").write_text("{not json")
+    with pytest.raises(ResultStoreError, match="not JSON"):
+        load_results(out)
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "data.csv").write_text("x")
+    with pytest.raises(ResultStoreError, match="not a nasbench-eval result folder"):
+        run_experiment(s, junk, progress=False)
+
+
+def test_cli_run_and_errors_are_one_line(tmp_path, capsys):
+    import yaml
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(spec_dict(seeds=1, algos=("random",), problems=("cifar10",))))
+    assert main(["run", str(spec), "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert "ran 1 cells" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**spec_dict(seeds=1), "sedes": 3}))
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key(s) ['sedes']" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "o" / "runs.parquet").write_bytes(b"PAR1garbage")
+    assert main(["report", str(tmp_path / "o")]) == 2
+    assert "does not match its manifest" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------- hw problems
+def test_hw_problems_record_indicators(tmp_path):
+    pytest.importorskip("nasbench_eval.problems.hw")
+    d = {"root_seed": 3, "seeds": 2, "budget": {"evaluations": 60},
+         "algorithms": [{"name": "nsga2", "params": {"population_size": 10}}],
+         "problems": [{"type": "hw", "device": "fpga", "metric": "latency", "quantile": 0.5},
+                      {"type": "hw", "device": "pixel3", "metric": "latency", "kind": "bi-objective"}]}
+    s = parse_spec(d)
+    assert [p["label"] for p in s.problems] == ["hw-cifar10-fpga-latency-q0.5", "hw-cifar10-pixel3-latency-bi"]
+    run_experiment(s, tmp_path / "hw", progress=False)
+    r = load_results(tmp_path / "hw")
+    bi = r.runs[r.runs["n_obj"] == 2]
+    assert (bi["hv_norm"] > 0).all() and (bi["hv_norm"] <= 1 + 1e-9).all() and bi["igd"].notna().all()
+    assert r.runs["feasible_fraction"].between(0, 1).all()
+    assert {"obj_0", "obj_1", "pixel3_latency_ms"} <= set(r.chosen.columns)
+    with pytest.raises(ConfigError, match="incompatible"):
+        run_experiment(parse_spec({**d, "algorithms": ["random"]}), tmp_path / "x", progress=False)
