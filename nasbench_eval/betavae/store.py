@@ -1,0 +1,113 @@
+"""Result files of a Beta-VAE sweep: tidy long-format Parquet, atomic writes, resume and the manifest.
+
+Layout under ``out``::
+
+    cells/beta=<b>_seed=<s>.parquet   one finished (beta, seed) cell; its presence means "done" (resume unit)
+    results.parquet                   all cells concatenated (rewritten atomically after every cell)
+    manifest.json                     settings, data description, schema, package version, cells done
+
+Every file is written to a temporary name in the same folder and moved into place with ``os.replace``, so a
+crash never leaves a half-written file behind. The schema (:data:`COLUMNS`) is documented in docs/betavae.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError
+
+COLUMNS = ("study", "dataset", "beta", "seed", "sparsity", "method", "metric", "value", "source")
+DTYPES = {"study": "string", "dataset": "string", "beta": "float64", "seed": "int64", "sparsity": "float64",
+          "method": "string", "metric": "string", "value": "float64", "source": "string"}
+# Settings that may differ between invocations sharing one --out (they only add cells or locate files).
+GRID_KEYS = ("betas", "seeds", "data_root")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path, obj) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def tidy(rows: list[dict]) -> pd.DataFrame:
+    """Rows -> DataFrame with exactly :data:`COLUMNS` in order and stable dtypes."""
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    return df.astype(DTYPES)
+
+
+def cell_path(out: Path, beta: float, seed: int) -> Path:
+    return Path(out) / "cells" / f"beta={float(beta):g}_seed={int(seed)}.parquet"
+
+
+def is_done(out: Path, beta: float, seed: int) -> bool:
+    return cell_path(out, beta, seed).is_file()
+
+
+def write_cell(out: Path, beta: float, seed: int, df: pd.DataFrame) -> None:
+    atomic_write_parquet(cell_path(out, beta, seed), df)
+
+
+def combine(out: Path) -> pd.DataFrame:
+    """Concatenate every finished cell file, sorted, and write ``results.parquet`` atomically."""
+    files = sorted((Path(out) / "cells").glob("*.parquet"))
+    parts = [pd.read_parquet(f) for f in files]
+    df = tidy([]) if not parts else pd.concat(parts, ignore_index=True).astype(DTYPES)
+    df = df.sort_values(["beta", "seed", "sparsity", "metric", "source"], kind="stable").reset_index(drop=True)
+    atomic_write_parquet(Path(out) / "results.parquet", df)
+    return df
+
+
+def check_compatible(out: Path, settings: dict) -> dict | None:
+    """Return the existing manifest (or None); raise ConfigError if its settings would mix incomparable cells."""
+    path = Path(out) / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        old = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"out={str(out)!r} has an unreadable manifest.json ({exc}); use a new --out") from None
+    old_s = old.get("settings", {})
+    diff = {k: (old_s.get(k), v) for k, v in settings.items() if k not in GRID_KEYS and old_s.get(k) != v}
+    if diff:
+        shown = "; ".join(f"{k}: was {a!r}, now {b!r}" for k, (a, b) in sorted(diff.items()))
+        raise ConfigError(f"out={str(out)!r} holds a sweep with different settings ({shown}); resume needs the same "
+                          f"settings (only --betas/--seeds may grow). Use a new --out directory.")
+    return old
+
+
+def package_version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        return version("nasbench-eval")
+    except PackageNotFoundError:
+        return "unknown (package not installed)"
