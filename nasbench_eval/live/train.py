@@ -130,7 +130,7 @@ def train_reference(dataset: str, out, *, data_root=None, arch: str = "resnet20"
     meta = {"arch": arch, "dataset": data.name, "num_classes": data.num_classes, "valid_accuracy": acc,
             "valid_split": data.valid_split, "seed": int(seed), "epochs": epochs, "batch_size": batch_size,
             "lr": lr, "weight_decay": weight_decay, "C": C, "N": N, "data_fingerprint": data.fingerprint(),
-            "train_seconds": round(time.perf_counter() - t0, 3), "torch": torch.__version__,
+            "train_seconds": round(time.perf_counter() - t0, 3), "torch": str(torch.__version__),
             "device": str(_device(device)), "train_images": int(len(data.y_train))}
     if arch in RESNET_DEPTHS:
         meta.pop("C"), meta.pop("N")

@@ -1,0 +1,82 @@
+"""``nasbench-eval rmi``: train a reference model and score NB201 architectures with RMI (RMI-NAS, CVPR 2022).
+
+torch is imported only when a sub-command runs, so ``nasbench-eval --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+_SETTINGS = ("C", "N", "batch_size", "steps", "lr", "seed", "batch_seed", "cka_dtype")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("rmi", help="live RMI proxy: train a reference model, score architectures",
+                              description=__doc__)
+    sub = p.add_subparsers(dest="rmi_command", metavar="SUBCOMMAND")
+    sub.required = True
+
+    t = sub.add_parser("train-reference", help="train a reference (teacher) model and save a checkpoint")
+    t.add_argument("--dataset", required=True, choices=("cifar10", "cifar100", "digits"))
+    t.add_argument("--data-root", default=None, help="folder with the torchvision CIFAR layout (never downloaded)")
+    t.add_argument("--out", required=True, help="checkpoint path (metadata is written to OUT.json)")
+    t.add_argument("--arch", default="resnet20", help="resnet20 | resnet56 | resnet110 | an NB201 arch string")
+    t.add_argument("--epochs", type=int, default=None, help="default: 200 (CIFAR), 30 (digits)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=0.1)
+    t.add_argument("--C", type=int, default=16, help="NB201 reference only: channels of stage 1")
+    t.add_argument("--N", type=int, default=5, help="NB201 reference only: cells per stage")
+    t.add_argument("--device", default=None, help="cuda / cpu (default: cuda when available)")
+    t.set_defaults(func=_train_reference)
+
+    s = sub.add_parser("score", help="RMI loss of NB201 architectures (lower = closer to the reference)")
+    s.add_argument("archs", nargs="+", metavar="ARCH", help="NB201 arch strings or indices")
+    s.add_argument("--reference", required=True, help="checkpoint written by train-reference")
+    s.add_argument("--data", default=None, help="cifar10 | cifar100 | digits (default: the reference's dataset)")
+    s.add_argument("--data-root", default=None)
+    s.add_argument("--cache", default=None, help="JSON-lines cache file (reused across runs)")
+    s.add_argument("--small", action="store_true", help="CPU-sized settings: C=8 N=1 batch 64, 20 steps")
+    for name, typ in (("C", int), ("N", int), ("batch_size", int), ("steps", int), ("lr", float), ("seed", int),
+                      ("batch_seed", int), ("cka_dtype", str)):
+        s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ, default=None)
+    s.add_argument("--device", default=None)
+    s.add_argument("--json", action="store_true", help="print one JSON object per architecture")
+    s.set_defaults(func=_score)
+
+
+def _train_reference(args: argparse.Namespace) -> int:
+    from ..live.train import train_reference
+
+    meta = train_reference(args.dataset, args.out, data_root=args.data_root, arch=args.arch, epochs=args.epochs,
+                           seed=args.seed, batch_size=args.batch_size, lr=args.lr, C=args.C, N=args.N,
+                           device=args.device)
+    print(f"saved {args.out} ({meta['arch']} on {meta['dataset']}, {meta['epochs']} epochs, seed {meta['seed']}): "
+          f"valid accuracy {meta['valid_accuracy']:.2f}% on the {meta['valid_split']} "
+          f"in {meta['train_seconds']:.1f} s")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..evaluators.rmi import RMIEvaluator
+    from ..live.rmi import PAPER, SMALL
+    from ..spaces import nb201
+
+    ops = np.array([nb201.index_to_ops(int(a)) if a.isdigit() else nb201.parse_arch(a) for a in args.archs],
+                   dtype=np.int64)
+    overrides = {k: getattr(args, k) for k in _SETTINGS if getattr(args, k) is not None}
+    ev = RMIEvaluator.from_checkpoint(args.reference, data=args.data, data_root=args.data_root, cache=args.cache,
+                                      device=args.device, settings=SMALL if args.small else PAPER, **overrides)
+    res = ev.evaluate(ops)
+    for a, v, c, h in zip(ops, res.values["rmi_loss"], res.cost, res.cached):
+        arch = nb201.format_arch(a)
+        if args.json:
+            print(json.dumps({"arch": arch, "rmi_loss": v if np.isfinite(v) else "inf", "seconds": round(float(c), 3),
+                              "cached": bool(h)}))
+        else:
+            print(f"{v:10.6f}  {c:8.2f} s{'  (cached)' if h else '          '}  {arch}")
+    sys.stdout.flush()
+    return 0
