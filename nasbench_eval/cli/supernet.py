@@ -153,7 +153,7 @@ def cmd_train_final(args) -> int:
     from ..supernet.final import train_final
 
     text = args.genotype
-    if Path(text).is_file():
+    if not text.lstrip().startswith("Genotype") and Path(text).is_file():
         text = Path(text).read_text()
     arch = parse_genotype(text)
     data = _data(args, final=True)

@@ -5,9 +5,9 @@ See ``docs/supernet.md`` for the driver contract between ask/tell algorithms and
 """
 from .checkpoint import load_checkpoint, save_checkpoint
 from .darts_net import DartsSupernet
-from .mixed import MixedOp, Supernet, inherit_weights
+from .mixed import MixedOp, Supernet, inherit_weights, reset_parameters
 from .nb201_net import NB201Supernet
 from .training import MODES, SupernetTrainer, batch_alpha, pick_device, top1_accuracy
 
-__all__ = ["DartsSupernet", "NB201Supernet", "Supernet", "MixedOp", "inherit_weights", "SupernetTrainer",
+__all__ = ["DartsSupernet", "NB201Supernet", "Supernet", "MixedOp", "inherit_weights", "reset_parameters", "SupernetTrainer",
            "batch_alpha", "top1_accuracy", "pick_device", "MODES", "save_checkpoint", "load_checkpoint"]

@@ -124,11 +124,12 @@ def supernet_problem(space_name: str, data: dict, rng: np.random.Generator, *, C
     from ..evaluators.supernet import METRIC, SupernetEvaluator
     from ..problems.base import Objective, Problem
     from ..spaces import get_space
+    from .mixed import reset_parameters
     from .training import SupernetTrainer
 
     space = get_space(space_name)
-    net = make_supernet(space_name, C=C, cells=cells, num_classes=data["num_classes"],
-                        track_running_stats=track_running_stats)
+    net = reset_parameters(make_supernet(space_name, C=C, cells=cells, num_classes=data["num_classes"],
+                                         track_running_stats=track_running_stats), rng)
     trainer = SupernetTrainer(net, data["train"], rng, epochs=epochs, hard=hard, device=device, **trainer_kw)
     ev = SupernetEvaluator(space, trainer, data["valid"], bn_mode=bn_mode, valid_batch_size=valid_batch_size,
                            hard=hard, train_mode=train_mode, train_on_evaluate=train_on_evaluate, cache=cache)

@@ -17,6 +17,7 @@ from torch import nn
 
 from ..spaces import darts as D
 from .data import augment, batches
+from .mixed import reset_parameters
 from .ops import FactorizedReduce, Identity, ReLUConvBN, darts_op
 from .training import pick_device
 
@@ -115,7 +116,7 @@ def train_final(arch, train, test, rng: np.random.Generator, *, num_classes: int
                 device=None, log=None) -> dict:
     """Train ``arch`` from scratch on ``train`` and report top-1 (percent) on ``test`` after every epoch."""
     dev = pick_device(device)
-    net = DartsEvalNetwork(arch, C, layers, num_classes, auxiliary=auxiliary_weight > 0).to(dev)
+    net = reset_parameters(DartsEvalNetwork(arch, C, layers, num_classes, auxiliary=auxiliary_weight > 0), rng).to(dev)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(epochs, 1))
     gen = torch.Generator().manual_seed(int(rng.integers(2**63)))

@@ -126,3 +126,24 @@ def inherit_weights(new: Supernet, old: Supernet) -> list[str]:
             raise ValueError(f"shape mismatch for {k}: {tuple(src[k].shape)} -> {tuple(v.shape)}")
         v.copy_(src[k])
     return list(dst)
+
+
+@torch.no_grad()
+def reset_parameters(net: nn.Module, rng) -> nn.Module:
+    """Re-initialise every conv / linear layer from ``rng`` (a numpy Generator) with PyTorch's default scheme
+    (Kaiming-uniform, a=sqrt(5); bias U(+-1/sqrt(fan_in))), so a net's initial weights depend on the given seed
+    only, never on torch's global RNG. BatchNorm starts at weight 1 / bias 0 as usual."""
+    import math
+
+    gen = torch.Generator().manual_seed(int(rng.integers(2**63)))
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            w = torch.empty_like(m.weight, device="cpu")
+            nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=gen)
+            m.weight.copy_(w)
+            if m.bias is not None:
+                fan_in = m.weight[0].numel()
+                b = torch.empty_like(m.bias, device="cpu").uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in),
+                                                                    generator=gen)
+                m.bias.copy_(b)
+    return net
