@@ -95,7 +95,8 @@ def merge_into_store(store_dir: Path | str | None, new_columns: dict, provenance
     for name, v in new.items():
         base = {"source_file": prov["source_file"], "source_repo": prov.get("source_repo", "official file"),
                 "source_commit": prov.get("source_commit", "-"), "source_sha256": prov["source_sha256"],
-                "description": notes.get(name, {}).get("description", f"imported from {Path(prov['source_file']).name}"),
+                "description": notes.get(name, {}).get("description",
+                                                       f"imported from {Path(prov['source_file']).name}"),
                 "unit": notes.get(name, {}).get("unit", _unit_from_name(name)),
                 "imported_from_official": True, "import_kind": prov.get("kind")}
         if "note" in notes.get(name, {}):

@@ -153,8 +153,8 @@ def nb201_api_columns(api, source: str) -> tuple[dict[str, np.ndarray], dict[str
                         f"schedule, mean over seeds (as recorded in the file)"}
         else:
             split = what.split("_")[0]
-            sname = {"valid": "x-valid", "test": "ori-test" if setting in ("cifar10", "cifar10-valid") else "x-test"}.get(
-                split, "train")
+            test = "ori-test" if setting in ("cifar10", "cifar10-valid") else "x-test"
+            sname = {"valid": "x-valid", "test": test}.get(split, "train")
             notes[n] = {"unit": "%", "description": f"{source} {setting} {sname} top-1 accuracy after the {ep} "
                         f"schedule, mean over seeds"}
     return cols, notes
