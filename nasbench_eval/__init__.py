@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "get_store": "nasbench_eval.tables", "load_store": "nasbench_eval.tables",
     "BenchmarkStore": "nasbench_eval.tables", "dataset_view": "nasbench_eval.tables",
-    "hw_column": "nasbench_eval.tables",
+    "hw_column": "nasbench_eval.tables", "import_official": "nasbench_eval.tables.official",
     "NB201Space": "nasbench_eval.spaces", "get_space": "nasbench_eval.spaces", "nb201": "nasbench_eval.spaces",
     "Evaluation": "nasbench_eval.evaluators", "Evaluator": "nasbench_eval.evaluators",
     "TabularEvaluator": "nasbench_eval.evaluators.tabular", "CachedEvaluator": "nasbench_eval.evaluators.cache",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 
@@ -13,6 +14,15 @@ def register(sub) -> None:
     b.add_argument("--source", type=Path, help="source data folder (default: $NASBENCH_EVAL_DATA or ../shared/data)")
     b.add_argument("--store", type=Path, help="where to write the store (default: $NASBENCH_EVAL_STORE or data/store)")
     b.set_defaults(func=_build)
+    imp = dsub.add_parser("import", help="merge an official benchmark file (HW-NAS-Bench pickle, NB201 .pth)")
+    imp.add_argument("kind", choices=["hwnasbench", "nb201"])
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--trust-pickle", action="store_true",
+                     help="nb201: allow unpickling the .pth (runs code from the file; only for official files); "
+                          "hwnasbench: also decode numeric numpy scalars (still no code runs)")
+    imp.add_argument("--store", type=Path)
+    imp.add_argument("--source-name", help="source label for the columns (default: from the file name)")
+    imp.set_defaults(func=_import)
     i = dsub.add_parser("info", help="columns with coverage, unit and source")
     i.add_argument("--store", type=Path)
     i.add_argument("--json", action="store_true")
@@ -21,13 +31,28 @@ def register(sub) -> None:
 
 def _build(args) -> int:
     from ..tables.build import build_store
-    from ..tables.store import load_store
+    from ..tables.store import default_store_dir, load_store
 
+    old = (args.store or default_store_dir()) / "meta.json"
+    if old.exists() and json.loads(old.read_text()).get("imports"):
+        print("nasbench-eval: note: the rebuilt store drops imported official columns; re-run `data import`",
+              file=sys.stderr)
     out = build_store(args.source, args.store)
     s = load_store(out, verify=True)
     print(f"built {out}: {len(s.columns)} columns x {s.values.shape[1]} archs in {s.meta['build_seconds']} s "
           f"(verified: sha256 of {len(s.meta['source_files'])} source files, index order, NATS isomorphism classes, "
           f"{s.meta['anchors_checked']} HW-NAS-Bench golden values, published optima)")
+    return 0
+
+
+def _import(args) -> int:
+    from ..tables.official import import_official
+
+    r = import_official(args.kind, args.path, trust_pickle=args.trust_pickle, store_dir=args.store,
+                        source=args.source_name)
+    print(f"imported {r['source_file']} (sha256 {r['sha256'][:12]}...) into {r['store']}: "
+          f"{len(r['added'])} columns added, {len(r['updated'])} updated"
+          + (f", derived rows replaced: {r['derived_replaced']}" if r["derived_replaced"] else ""))
     return 0
 
 

@@ -69,7 +69,7 @@ class BenchmarkStore:
         idx = np.asarray(indices, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= nb201.N_ARCHS):
             raise StoreError(f"NB201 index out of range 0..{nb201.N_ARCHS - 1}")
-        return self.values[ids][:, idx].T
+        return self.values[np.asarray(ids)[:, None], idx].T  # gathers only the requested cells
 
     def coverage(self, name: str) -> np.ndarray:
         """Boolean mask: True where the column has a value."""
