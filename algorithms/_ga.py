@@ -96,7 +96,7 @@ def next_generation(pop: np.ndarray, fitness: np.ndarray, rng: np.random.Generat
 # ---------------------------------------------------------------------------------------------- generational driver
 #: A search whose generations keep proposing only architectures already in its AF table has converged; after this
 #: many consecutive "free" generations it stops by itself (a safety net, never reached at the papers' settings).
-MAX_FREE_GENERATIONS = 1000
+MAX_FREE_GENERATIONS = 100
 
 
 class GenerationalSearch:
