@@ -1,0 +1,173 @@
+"""NEvoNAS: NSGA-II on (accuracy, novelty) over architecture parameters.
+
+Sinha & Chen, "Novelty driven evolutionary neural architecture search", GECCO 2022 companion (arXiv 2204.00188);
+spec §5.
+
+Decision vector x in [0,1]^(n_edges * n_ops), decoded by ``space.decode_alpha`` (NB201: per-edge argmax; DARTS:
+the DARTS parse). pymoo NSGA-II: population 20, uniform random initialisation, binary tournament (dominance, then
+crowding), SBX (prob 0.7, eta 15, per-variable prob 0.5), polynomial mutation (eta 20, per-variable prob 0.2; in
+pymoo 0.6 ``PM(prob=1.0, prob_var=0.2, eta=20)`` is the 0.5.0 ``PM(prob=0.2, eta=20)``), duplicate elimination on
+x, rank-and-crowding survival, 50 generations (20 + 49 x 20 = 1,000 evaluations).
+
+Objectives (both minimised): f1 = -fitness / 100 and f2 = -novelty, where novelty(a) is the mean distance
+(``space.distance``: NB201 ``1 - c / (12 - c)`` with c equal edges; DARTS the pair-matching analogue) to the
+``k_nearest`` nearest among {the current offspring except a itself} U {archive of every distinct genotype evaluated
+so far}; the archive is updated after each generation, and a survivor keeps the novelty (and fitness) it was given
+when evaluated, as in the reference code. ``objectives="novelty"`` / ``"accuracy"`` are the paper's two ablations
+(NSGA-II with the one objective). This algorithm builds its own second objective, so it runs on single-objective
+problems (``multi_objective = False``).
+
+Answer: among the first non-dominated front of the last population, the member with the best SEARCH fitness.
+The reference code picks the front member with the best NB201 *test* accuracy (an oracle, spec §9.2); we never
+read test metrics during a search, so our numbers are what a user without the test set would get.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nasbench_eval.errors import ConfigError
+from nasbench_eval.search import Algorithm
+
+from . import _ga
+
+OBJECTIVES = ("both", "novelty", "accuracy")
+_BAD = 1e15  # objective value of an architecture whose metric is missing (NaN): ranks last, keeps pymoo finite
+
+
+class NEvoNAS(Algorithm):
+    name = "nevonas"
+    summary = "NEvoNAS: pymoo NSGA-II on (accuracy, novelty k=5 + archive), pop 20, SBX 0.7/15, PM 0.2/20"
+    paper = "Sinha & Chen, Novelty driven evolutionary neural architecture search (arXiv 2204.00188)"
+    spaces = ("nb201", "darts")
+
+    def __init__(self, population_size: int = 20, generations: int | None = 50, crossover_prob: float = 0.7,
+                 crossover_eta: float = 15.0, mutation_prob_var: float = 0.2, mutation_eta: float = 20.0,
+                 k_nearest: int = 5, objectives: str = "both"):
+        self.population_size = population_size
+        self.generations = generations
+        self.crossover_prob = crossover_prob
+        self.crossover_eta = crossover_eta
+        self.mutation_prob_var = mutation_prob_var
+        self.mutation_eta = mutation_eta
+        self.k_nearest = k_nearest
+        self.objectives = objectives
+
+    def _setup(self) -> None:
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.problem import Problem
+        from pymoo.operators.crossover.sbx import SBX
+        from pymoo.operators.mutation.pm import PM
+        from pymoo.operators.sampling.rnd import FloatRandomSampling
+        from pymoo.termination.max_gen import MaximumGenerationTermination
+
+        _ga.check_int("population_size", self.population_size, 2)
+        _ga.check_int("generations", self.generations, 1, allow_none=True)
+        _ga.check_prob("crossover_prob", self.crossover_prob)
+        _ga.check_prob("mutation_prob_var", self.mutation_prob_var)
+        _ga.check_int("k_nearest", self.k_nearest, 1)
+        for k in ("crossover_eta", "mutation_eta"):
+            v = getattr(self, k)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0):
+                raise ConfigError(f"{k} must be a number > 0; got {v!r}")
+        if self.objectives not in OBJECTIVES:
+            raise ConfigError(f"objectives must be one of {OBJECTIVES}; got {self.objectives!r}")
+        self._shape = (self.space.n_edges, self.space.n_ops)
+        n_var = self._shape[0] * self._shape[1]
+        n_obj = 2 if self.objectives == "both" else 1
+        self._nsga = NSGA2(pop_size=int(self.population_size), sampling=FloatRandomSampling(),
+                           crossover=SBX(prob=float(self.crossover_prob), eta=float(self.crossover_eta)),
+                           mutation=PM(prob=1.0, prob_var=float(self.mutation_prob_var),
+                                       eta=float(self.mutation_eta)),
+                           eliminate_duplicates=True)
+        self._nsga.setup(Problem(n_var=n_var, n_obj=n_obj, xl=np.zeros(n_var), xu=np.ones(n_var)),
+                         termination=MaximumGenerationTermination(10**9),
+                         seed=int(self.rng.integers(2**31 - 1)), verbose=False)
+        self._infills = None
+        self._archive_keys: set[int] = set()
+        self._archive: list[np.ndarray] = []
+        self.generation = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.generations is not None and self.generation >= self.generations
+
+    def _decode(self, X: np.ndarray) -> np.ndarray:
+        return self.space.decode_alpha(np.asarray(X, dtype=float).reshape(-1, *self._shape))
+
+    def ask(self) -> np.ndarray:
+        self._infills = self._nsga.ask()
+        return self._decode(self._infills.get("X"))
+
+    def novelty(self, archs: np.ndarray) -> np.ndarray:
+        """Mean distance to the ``k_nearest`` nearest of {the batch except itself} U {the archive}."""
+        n = len(archs)
+        d_self = np.asarray(self.space.distance(archs[:, None], archs[None, :]), dtype=float).reshape(n, n)
+        np.fill_diagonal(d_self, np.inf)
+        parts = [d_self]
+        if self._archive:
+            arch = np.stack(self._archive)
+            parts.append(np.asarray(self.space.distance(archs[:, None], arch[None, :]), dtype=float)
+                         .reshape(n, len(arch)))
+        D = np.concatenate(parts, axis=1)
+        k = min(int(self.k_nearest), D.shape[1] - 1)  # each row holds one inf (itself)
+        if k <= 0:
+            return np.zeros(n)
+        return np.sort(D, axis=1)[:, :k].mean(axis=1)
+
+    def _tell(self, archs: np.ndarray, ev) -> None:
+        fit = self.problem.fitness(ev)
+        if self._infills is None or len(archs) != len(self._infills):
+            return  # a truncated last batch: the run ends here
+        nov = self.novelty(archs)
+        for a, key in zip(archs, np.atleast_1d(self.space.key(archs)).tolist()):
+            if key not in self._archive_keys:
+                self._archive_keys.add(key)
+                self._archive.append(a)
+        f1 = np.where(np.isfinite(fit), -fit / 100.0, _BAD)
+        cols = {"both": [f1, -nov], "accuracy": [f1], "novelty": [-nov]}[self.objectives]
+        self._infills.set("F", np.stack(cols, axis=1))
+        self._infills.set("fitness", fit)
+        self._infills.set("arch", list(archs))
+        self._nsga.tell(infills=self._infills)
+        self._infills = None
+        self.generation += 1
+
+    def result(self) -> np.ndarray:
+        """Best search fitness within the first front of the last population (never test accuracy)."""
+        from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+        pop = self._nsga.pop
+        if pop is None or len(pop) == 0 or self.generation == 0:
+            return super().result()
+        F = pop.get("F")
+        front = NonDominatedSorting().do(F, only_non_dominated_front=True)
+        fit = pop.get("fitness")[front].astype(float)
+        if not np.isfinite(fit).any():
+            return super().result()
+        return np.asarray(pop[front[int(np.argmax(fit))]].get("arch"))[None]
+
+
+class NEvoNASNoveltyOnly(NEvoNAS):
+    """NEvoNAS ablation "only novelty" (arXiv 2204.00188, NB201 table): NSGA-II on novelty alone."""
+
+    name = "nevonas-novelty"
+    summary = "NEvoNAS ablation: NSGA-II on novelty only (answer = best search fitness in the first front)"
+
+    def __init__(self, population_size: int = 20, generations: int | None = 50, crossover_prob: float = 0.7,
+                 crossover_eta: float = 15.0, mutation_prob_var: float = 0.2, mutation_eta: float = 20.0,
+                 k_nearest: int = 5, objectives: str = "novelty"):
+        super().__init__(population_size, generations, crossover_prob, crossover_eta, mutation_prob_var,
+                         mutation_eta, k_nearest, objectives)
+
+
+class NEvoNASAccuracyOnly(NEvoNAS):
+    """NEvoNAS ablation "only accuracy" (arXiv 2204.00188, NB201 table): NSGA-II on accuracy alone."""
+
+    name = "nevonas-accuracy"
+    summary = "NEvoNAS ablation: NSGA-II on accuracy only (real alpha, SBX/PM, duplicate elimination)"
+
+    def __init__(self, population_size: int = 20, generations: int | None = 50, crossover_prob: float = 0.7,
+                 crossover_eta: float = 15.0, mutation_prob_var: float = 0.2, mutation_eta: float = 20.0,
+                 k_nearest: int = 5, objectives: str = "accuracy"):
+        super().__init__(population_size, generations, crossover_prob, crossover_eta, mutation_prob_var,
+                         mutation_eta, k_nearest, objectives)
