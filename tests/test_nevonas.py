@@ -1,0 +1,133 @@
+"""NEvoNAS (arXiv 2204.00188): novelty with archive, pymoo operator settings, answer rule, ablations, DARTS."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from algorithms.nevonas import NEvoNAS, NEvoNASAccuracyOnly, NEvoNASNoveltyOnly
+from nasbench_eval import Evaluation, Evaluator, Problem, run
+from nasbench_eval.errors import ConfigError
+
+
+class _DartsScore(Evaluator):
+    """A cheap deterministic DARTS scorer: sep_conv_3x3 in the normal cell, sep_conv_5x5 in the reduction cell,
+    edges from the cell inputs (so the optimum is known: 8 + 0.5 * 8 + 0.1 * 16 = 13.6)."""
+
+    metrics = ("score",)
+    arch_shape = (32,)
+
+    def _evaluate(self, archs):
+        v = archs.reshape(len(archs), 2, 4, 2, 2)
+        s = ((v[:, 0, :, :, 0] == 4).sum((1, 2)) + 0.5 * (v[:, 1, :, :, 0] == 5).sum((1, 2))
+             + 0.1 * (v[..., 1] <= 1).sum((1, 2, 3)))
+        return Evaluation({"score": s.astype(float)}, np.ones(len(archs)))
+
+
+def _darts_problem():
+    from nasbench_eval.problems import Objective
+    from nasbench_eval.spaces.darts import DartsSpace
+
+    return Problem(DartsSpace(), _DartsScore(), (Objective("score"),), name="darts-fake")
+
+
+def _brute_novelty(space, batch, archive, k):
+    out = []
+    for i, a in enumerate(batch):
+        d = [space.distance(a, b) for j, b in enumerate(batch) if j != i] + [space.distance(a, b) for b in archive]
+        out.append(np.mean(sorted(d)[:k]))
+    return np.array(out)
+
+
+def test_novelty_matches_the_definition(c10_problem):
+    algo = NEvoNAS()
+    algo.setup(c10_problem, np.random.default_rng(0))
+    space = c10_problem.space
+    rng = np.random.default_rng(1)
+    batch = space.random(rng, 20)
+    batch[3] = batch[4]  # a duplicate inside the batch is a neighbour at distance 0
+    assert np.allclose(algo.novelty(batch), _brute_novelty(space, batch, [], 5))
+    archive = space.random(rng, 30)
+    algo._archive = list(archive)
+    assert np.allclose(algo.novelty(batch), _brute_novelty(space, batch, archive, 5))
+
+
+def test_archive_holds_every_distinct_evaluated_genotype(c10_problem):
+    algo = NEvoNAS(generations=4)
+    algo.setup(c10_problem, np.random.default_rng(2))
+    keys = set()
+    while not algo.finished:
+        archs = algo.ask()
+        algo.tell(archs, c10_problem.evaluate(archs))
+        keys |= set(np.atleast_1d(c10_problem.space.key(archs)).tolist())
+    assert algo._archive_keys == keys and len(algo._archive) == len(keys)
+    assert algo.generation == 4
+
+
+def test_pymoo_operators_have_the_papers_settings(c10_problem):
+    algo = NEvoNAS()
+    algo.setup(c10_problem, np.random.default_rng(0))
+    cx, mut = algo._nsga.mating.crossover, algo._nsga.mating.mutation
+    assert cx.prob.value == 0.7 and cx.eta.value == 15 and cx.prob_var.value == 0.5
+    assert mut.prob.value == 1.0 and mut.prob_var.value == 0.2 and mut.eta.value == 20
+    assert algo._nsga.pop_size == 20 and algo._nsga.eliminate_duplicates
+    assert algo._nsga.problem.n_var == 30 and algo._nsga.problem.n_obj == 2
+
+
+def test_answer_is_best_search_fitness_of_the_first_front(c10_problem):
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    algo = NEvoNAS(generations=5)
+    algo.setup(c10_problem, np.random.default_rng(3))
+    while not algo.finished:
+        archs = algo.ask()
+        algo.tell(archs, c10_problem.evaluate(archs))
+    pop = algo._nsga.pop
+    front = NonDominatedSorting().do(pop.get("F"), only_non_dominated_front=True)
+    fit = c10_problem.fitness(c10_problem.evaluate(np.stack(pop.get("arch"))[front]))
+    chosen = algo.result()[0]
+    assert np.array_equal(chosen, np.stack(pop.get("arch"))[front][np.argmax(fit)])
+
+
+def test_finds_a_good_cifar10_arch(c10_problem):
+    res = [run(NEvoNAS(), c10_problem, 500, seed=s) for s in range(3)]
+    assert np.mean([r.chosen[0]["metrics"]["valid_acc"] for r in res]) > 91.2
+
+
+def test_same_seed_same_run_and_no_global_rng(c10_problem):
+    np.random.seed(0)
+    state = np.random.get_state()[1].copy()
+    a, b = run(NEvoNAS(), c10_problem, 100, seed=4), run(NEvoNAS(), c10_problem, 100, seed=4)
+    assert np.array_equal(a.trajectory["key"], b.trajectory["key"]) and a.chosen == b.chosen
+    assert not np.array_equal(a.trajectory["key"], run(NEvoNAS(), c10_problem, 100, seed=5).trajectory["key"])
+    assert np.array_equal(np.random.get_state()[1], state)
+
+
+def test_ablations(c10_problem):
+    assert NEvoNASNoveltyOnly().objectives == "novelty" and NEvoNASAccuracyOnly().objectives == "accuracy"
+    nov = run(NEvoNASNoveltyOnly(), c10_problem, 200, seed=0)
+    acc = run(NEvoNASAccuracyOnly(), c10_problem, 200, seed=0)
+    assert nov.evaluations == acc.evaluations == 200
+    assert acc.chosen[0]["metrics"]["valid_acc"] > 88
+
+
+def test_generations_stop_the_run(c10_problem):
+    res = run(NEvoNAS(generations=3), c10_problem, 1000, seed=0)
+    assert res.stopped_by == "algorithm" and res.evaluations <= 60
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"objectives": "accuracy+novelty"}, r"objectives must be one of \('both', 'novelty', 'accuracy'\)"),
+    ({"k_nearest": 0}, "k_nearest must be an integer >= 1"),
+    ({"crossover_eta": -1.0}, "crossover_eta must be a number > 0"),
+])
+def test_bad_parameters_are_clear_errors(c10_problem, params, match):
+    with pytest.raises(ConfigError, match=match):
+        run(NEvoNAS(**params), c10_problem, 10, seed=0)
+
+
+def test_runs_unchanged_on_the_darts_space():
+    problem = _darts_problem()
+    res = run(NEvoNAS(), problem, 160, seed=0)
+    assert res.evaluations == 160
+    assert np.all(problem.space.is_valid(problem.space.from_key(res.trajectory["key"])))
+    assert res.chosen[0]["metrics"]["score"] >= 5.0  # random genotypes score 2.3 on average
