@@ -92,7 +92,7 @@ def test_edgetpu_picks_are_never_uncovered():
     p = hw_problem("cifar10", "edgetpu")
     for name, prob in (("mo-hdnas", p), ("hw-evrsnas", p.with_threshold(quantile=0.2)),
                        ("rminas", p.with_threshold(quantile=0.5))):
-        params = {"n_warmup": 30, "n_good": 2} if name == "rminas" else {}
+        params = {"n_warmup": 20, "n_good": 1, "n_candidates": 200} if name == "rminas" else {}
         res = run(get_algorithm(name)(**params), prob, 300, seed=0)
         assert res.chosen and all(prob.allowed[c["index"]] for c in res.chosen), name
         assert np.all(prob.allowed[res.trajectory["key"]]), f"{name} evaluated an uncovered arch"
