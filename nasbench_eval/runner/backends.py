@@ -14,23 +14,30 @@ from .cell import run_cell
 BACKENDS = ("serial", "joblib", "ray")
 
 
-def _job(cell, seed_seq, budget):
-    return cell.cell, run_cell(cell, seed_seq, budget)
+def _job(cell, seed_seq, budget, out=None):
+    """Run a cell; with ``out`` (a local result folder) the worker saves its own part and returns no tables."""
+    tables = run_cell(cell, seed_seq, budget)
+    if out is None:
+        return cell.cell, tables
+    from .store import ResultStore
+
+    ResultStore(out).write_cell(cell.cell, tables)
+    return cell.cell, None
 
 
-def run_serial(work, budget, jobs: int = 1) -> Iterator:
+def run_serial(work, budget, jobs: int = 1, out=None) -> Iterator:
     for cell, ss in work:
-        yield _job(cell, ss, budget)
+        yield _job(cell, ss, budget, out)
 
 
-def run_joblib(work, budget, jobs: int = 2) -> Iterator:
+def run_joblib(work, budget, jobs: int = 2, out=None) -> Iterator:
     from joblib import Parallel, delayed
 
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
-    yield from par(delayed(_job)(cell, ss, budget) for cell, ss in work)
+    yield from par(delayed(_job)(cell, ss, budget, out) for cell, ss in work)
 
 
-def run_ray(work, budget, jobs: int = 2) -> Iterator:
+def run_ray(work, budget, jobs: int = 2, out=None) -> Iterator:  # tables travel back: no shared disk assumed
     try:
         import ray
     except ImportError:

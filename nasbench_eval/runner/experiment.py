@@ -49,10 +49,11 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
     t_write = 0.0
     t_run0 = time.perf_counter()
     try:
-        for cell_id, tables in runner(todo, spec.budget, jobs):
-            tw = time.perf_counter()
-            store.write_cell(cell_id, tables)
-            t_write += time.perf_counter() - tw
+        for cell_id, tables in runner(todo, spec.budget, jobs, out=str(out)):
+            if tables is not None:  # backends without a shared disk hand the tables back
+                tw = time.perf_counter()
+                store.write_cell(cell_id, tables)
+                t_write += time.perf_counter() - tw
             if bar is not None:
                 bar.update(1)
             if on_cell is not None:
