@@ -1,0 +1,135 @@
+"""``reproduce``: run a reproduction's spec with the runner, then write reproduced-vs-reported tables and plots."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .catalogue import load_reproduction
+from .compare import comparison_table
+
+
+def reproduce(name: str, out, quick: bool = False, backend: str = "joblib", jobs: int = 2,
+              progress: bool = True) -> dict:
+    from ..report import make_report
+    from ..runner import load_results, parse_spec, run_experiment
+
+    data = load_reproduction(name, quick)
+    out = Path(out)
+    spec = parse_spec(data["spec"])
+    summary = run_experiment(spec, out, backend=backend, jobs=jobs, progress=progress)
+    res = load_results(out)
+    sections = [f"# Reproduction: {data.get('title', name)}\n\n",
+                f"Paper(s): {data.get('paper', '-')}. Spec `{name}`{' (--quick)' if quick else ''}: "
+                f"{len(spec.algorithms)} algorithms x {len(spec.problems)} problems x {len(spec.seeds)} seeds, "
+                f"budget {spec.budget}, root seed {spec.root_seed}; {summary['cells']} runs "
+                f"({summary['ran']} run now, {summary['skipped']} resumed) in {summary['seconds']:.1f} s.\n\n"]
+    if data.get("notes"):
+        sections.append("**Protocol differences** (read before comparing numbers):\n\n" +
+                        "".join(f"- {n}\n" for n in data["notes"]) + "\n")
+    table = None
+    if data.get("kind") == "proxy-noise":
+        from .noise import noise_sections
+
+        sections += noise_sections(res, data, out)
+    elif data.get("reported_data"):
+        table = comparison_table(res.runs, data["reported_data"], data.get("compare", {}),
+                                 data.get("metrics", ["test"]))
+        sections += _comparison_sections(table, data, out)
+    else:
+        sections += _hw_sections(res)
+    report = make_report(out, "md", baseline=(data.get("baseline")), metric="test_acc")
+    sections.append(f"\nFull statistics (significance tests, critical-difference diagram, anytime curves): "
+                    f"[{report.relative_to(out)}]({report.relative_to(out)})\n")
+    path = out / "reproduction.md"
+    path.write_text("".join(sections))
+    if table is not None:
+        table.to_csv(out / "reproduction.csv", index=False)
+    return {"report": path, "table": table, **summary}
+
+
+def _fmt(m, s) -> str:
+    if not np.isfinite(m):
+        return "-"
+    return f"{m:.2f} ± {s:.2f}" if np.isfinite(s) else f"{m:.2f}"
+
+
+def _comparison_sections(table: pd.DataFrame, data: dict, out: Path) -> list[str]:
+    rep = data["reported_data"]
+    parts = []
+    for metric in data.get("metrics", ["test"]):
+        t = table[table.metric == metric]
+        if t.empty:
+            continue
+        datasets = list(dict.fromkeys(t.dataset))
+        parts.append(f"## {metric} accuracy: reproduced vs reported (mean ± std, std ddof=1 for ours)\n\n")
+        head = "| algorithm | " + " | ".join(f"{d} ours | {d} paper | Δ | verdict" for d in datasets) + " |\n"
+        parts.append(head + "|---" * (1 + 4 * len(datasets)) + "|\n")
+        for algo, g in t.groupby("algorithm", sort=False):
+            cells = []
+            for d in datasets:
+                r = g[g.dataset == d]
+                if r.empty:
+                    cells += ["-"] * 4
+                    continue
+                r = r.iloc[0]
+                p = f" (p={r.welch_p:.2g})" if np.isfinite(r.welch_p) else ""
+                cells += [_fmt(r["mean"], r["std"]), _fmt(r.reported_mean, r.reported_std),
+                          f"{r['diff']:+.2f}" if np.isfinite(r["diff"]) else "-", r.verdict + p]
+            parts.append(f"| {algo} | " + " | ".join(cells) + " |\n")
+        opt = rep.get("optimal", {})
+        parts.append("| optimum (table max) | " + " | ".join(
+            f"- | {opt.get(d, {}).get(metric, float('nan')):.2f} | | " for d in datasets) + " |\n\n")
+    counts = table.verdict.value_counts().to_dict()
+    parts.append("Verdicts: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) +
+                 ". `within` = our mean lies inside the paper's mean ± std; p = Welch t-test from summary statistics "
+                 "where the paper's number of runs is known. Reported numbers: " + rep.get("source", "") + ".\n\n")
+    png = _plot(table, out, rep.get("optimal"))
+    if png:
+        parts.append(f"![reproduced vs reported]({png.name})\n\n")
+    return parts
+
+
+def _plot(table: pd.DataFrame, out: Path, optimal: dict | None = None):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table[table.metric == "test"]
+    if t.empty:
+        return None
+    datasets = list(dict.fromkeys(t.dataset))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 0.45 * t.algorithm.nunique() + 1.6),
+                             squeeze=False)
+    for ax, d in zip(axes[0], datasets):
+        g = t[t.dataset == d].reset_index(drop=True)
+        y = np.arange(len(g))
+        ax.errorbar(g["mean"], y + 0.12, xerr=g["std"], fmt="o", color="C0", label="reproduced (tabular)")
+        ax.errorbar(g.reported_mean, y - 0.12, xerr=g.reported_std, fmt="s", color="C3", label="reported")
+        ax.set_yticks(y, g.algorithm)
+        opt = (optimal or {}).get(d, {}).get("test")
+        if opt is not None:
+            ax.axvline(opt, color="0.4", ls="--", lw=1, label="table optimum")
+        ax.set_title(f"{d}: test accuracy (%)")
+        ax.grid(axis="x", alpha=0.3)
+        ax.invert_yaxis()
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    path = out / "reproduced_vs_reported.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _hw_sections(res) -> list[str]:
+    runs = res.runs
+    cols = [c for c in ("evaluations", "total_cost", "hv_norm", "igd_plus", "feasible_rate", "mean_gap")
+            if c in runs.columns]
+    g = runs.groupby(["problem", "algorithm"], sort=False)[cols].agg(["mean", "std"])
+    lines = ["## Per problem and algorithm (mean ± std over seeds)\n\n",
+             "| problem | algorithm | " + " | ".join(cols) + " |\n", "|---" * (2 + len(cols)) + "|\n"]
+    for (p, a), row in g.iterrows():
+        lines.append(f"| {p} | {a} | " + " | ".join(_fmt(row[(c, 'mean')], row[(c, 'std')]) for c in cols) + " |\n")
+    return lines + ["\n"]
