@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 from nasbench_eval.betavae import (SweepConfig, achieved_sparsity, apply_pruning, betavae_loss,  # noqa: E402
                                    build_model, is_permanent, latent_metrics, make_permanent, validate)
 from nasbench_eval.betavae.data import load_splits  # noqa: E402
-from nasbench_eval.betavae.sweep import generator, run_cell  # noqa: E402
+from nasbench_eval.betavae.sweep import generator, run_cell, torch_threads  # noqa: E402
 from nasbench_eval.errors import ConfigError, UnknownNameError  # noqa: E402
 
 
@@ -92,8 +92,9 @@ def test_fine_tuning_keeps_pruned_weights_at_zero():
     s = load_splits("digits", train_limit=200)
     model = build_model(s.image_shape, 10, 6, generator(0, 0))
     apply_pruning(model, 0.9, "unstructured")
-    fit(model, s.x_train, s.y_train, s.x_val, s.y_val, beta=1.0, recon_weight=1.0, epochs=2, lr=1e-2,
-        batch_size=64, generator=generator(0, 2), include_start=True)
+    with torch_threads(1):
+        fit(model, s.x_train, s.y_train, s.x_val, s.y_val, beta=1.0, recon_weight=1.0, epochs=2, lr=1e-2,
+            batch_size=64, generator=generator(0, 2), include_start=True)
     make_permanent(model)
     assert abs(achieved_sparsity(model)[0] - 0.9) < 1e-3
 
@@ -112,9 +113,10 @@ def _tiny_cfg(**kw):
 def test_same_seed_gives_identical_numbers_and_other_seed_differs():
     s = load_splits("digits", train_limit=300)
     cfg = _tiny_cfg()
-    a = run_cell(cfg, s, 2.0, 0)
-    b = run_cell(cfg, s, 2.0, 0)
-    c = run_cell(cfg, s, 2.0, 1)
+    with torch_threads(1):
+        a = run_cell(cfg, s, 2.0, 0)
+        b = run_cell(cfg, s, 2.0, 0)
+        c = run_cell(cfg, s, 2.0, 1)
     key = lambda rows: [(r["sparsity"], r["metric"], r["source"], repr(r["value"]))  # noqa: E731
                         for r in rows if r["source"] != "wallclock"]  # repr: nan == nan
     assert key(a) == key(b)
@@ -156,6 +158,13 @@ def test_unknown_names_are_also_config_errors_for_the_cli():
 def test_missing_torchvision_files_give_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="not found under data_root=.*downloads are disabled"):
         load_splits("mnist", data_root=str(tmp_path))
+
+
+def test_torch_threads_restores_setting():
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
 
 
 def test_package_import_does_not_load_torch():

@@ -114,14 +114,17 @@ def write_report(out) -> str:
              "## Latent measures on the test split (mean over seeds)", ""]
     for metric in LATENT_METRICS:
         s = summarise(df, metric, "test")
-        lines += [f"`{metric}`", "", *_grid_table(s, lambda r: "n/a" if np.isnan(r.mean) else f"{r.mean:.3f}"), ""]
+        digits = 1 if metric.startswith("active_units") else 3
+        lines += [f"`{metric}`", "",
+                  *_grid_table(s, lambda r: "n/a" if np.isnan(r.mean) else f"{r.mean:.{digits}f}"), ""]
     lines += ["See docs/betavae.md for definitions. `active_units_kl` is not meaningful for beta = 0 (untrained "
               "logvar head).", "", "![accuracy vs sparsity](accuracy_vs_sparsity.png)", "",
               "![latent correlation vs sparsity](latent_corr_vs_sparsity.png)", ""]
     plot(acc, out / "accuracy_vs_sparsity.png", "test accuracy (%)",
-         f"{dataset}: test accuracy vs sparsity ({method}), mean and 95% bootstrap CI over seeds")
+         f"{dataset}: test accuracy vs sparsity ({method} pruning)\nmean over seeds, band = 95% bootstrap CI")
     plot(summarise(df, "mean_abs_offdiag_corr", "test"), out / "latent_corr_vs_sparsity.png",
-         "mean |corr| between active latent dims", f"{dataset}: latent correlation vs sparsity ({method})", 1.0)
+         "mean |corr| between active latent dims",
+         f"{dataset}: latent correlation vs sparsity ({method} pruning)\nmean over seeds, band = 95% bootstrap CI", 1.0)
     text = "\n".join(lines)
     atomic_write_bytes(out / "report.md", text.encode())
     return text

@@ -12,6 +12,7 @@ global RNG is used or touched.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from pathlib import Path
@@ -100,11 +101,25 @@ def _manifest(cfg: SweepConfig, splits: Splits, old: dict | None, out: Path) -> 
             "cells_done": done}
 
 
-def run_sweep(cfg: SweepConfig, out, *, progress: bool = True, report: bool = True):
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run the block with ``n`` intra-op CPU threads (None: leave torch's setting), restoring it afterwards."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def run_sweep(cfg: SweepConfig, out, *, progress: bool = True, report: bool = True, threads: int | None = 1):
     """Run (or resume) the sweep into ``out``; return the combined results DataFrame.
 
     Cells whose file already exists under ``out/cells`` are skipped. An existing ``manifest.json`` must agree on
     every setting except betas, seeds and data_root, otherwise a ConfigError is raised before any work.
+    ``threads``: torch CPU threads while the sweep runs (default 1: these models are tiny, and several threads on
+    a busy machine were measured 25x slower per epoch than one; None keeps torch's own setting).
     """
     from tqdm.auto import tqdm
 
@@ -121,7 +136,8 @@ def run_sweep(cfg: SweepConfig, out, *, progress: bool = True, report: bool = Tr
     try:
         for beta, seed in todo:
             bar.set_postfix(beta=beta, seed=seed)
-            df = store.tidy(run_cell(cfg, splits, beta, seed))
+            with torch_threads(threads):
+                df = store.tidy(run_cell(cfg, splits, beta, seed))
             store.write_cell(out, beta, seed, df)
             store.combine(out)
             store.atomic_write_json(out / "manifest.json", _manifest(cfg, splits, old, out))
