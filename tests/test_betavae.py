@@ -172,3 +172,25 @@ def test_package_import_does_not_load_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _write_idx(path, arr):
+    import struct
+    arr = np.asarray(arr, dtype=np.uint8)
+    code = 0x0803 if arr.ndim == 3 else 0x0801
+    with open(path, "wb") as fh:
+        fh.write(struct.pack(">I", code) + b"".join(struct.pack(">I", d) for d in arr.shape) + arr.tobytes())
+
+
+def test_mnist_loader_reads_torchvision_files_without_download(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 120), ("t10k", 30)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    s = load_splits("mnist", data_root=str(tmp_path))
+    assert s.image_shape == (1, 28, 28) and (len(s.y_train), len(s.y_val), len(s.y_test)) == (108, 12, 30)
+    assert 0.0 <= float(s.x_train.min()) and float(s.x_train.max()) <= 1.0
+    model = build_model(s.image_shape, 10, 4, generator(0, 0))
+    assert model(s.x_test[:5], sample=False)[0].shape == (5, 10)

@@ -3,8 +3,8 @@
 * ``digits``: scikit-learn's bundled 8x8 digits (1,797 images, pixel values 0..16 scaled to [0, 1]); stratified
   split with ``split_seed`` into test 20 %, validation 15 % of the rest, train the remainder.
 * ``mnist`` / ``cifar10``: torchvision files under ``data_root`` (``download=False``, no network). The official
-  test set is the test split; the last 5,000 images of a ``split_seed`` permutation of the official training set
-  are the validation split, the rest is train.
+  test set is the test split; the last 5,000 images (10 % if the training set is smaller than 50,000) of a
+  ``split_seed`` permutation of the official training set are the validation split, the rest is train.
 
 The split never depends on the model seed, so every (beta, seed) cell sees the same test images.
 """
@@ -81,7 +81,8 @@ def _torchvision(name: str, root: str, split_seed: int) -> Splits:
     x, y = arrays(train_set)
     xt, yt = arrays(test_set)
     perm = np.random.default_rng(split_seed).permutation(len(y))
-    train, val = perm[:-VALID_SIZE], perm[-VALID_SIZE:]
+    n_val = min(VALID_SIZE, len(y) // 10)
+    train, val = perm[:-n_val], perm[-n_val:]
     t = torch.from_numpy
     return Splits(t(x[train]), t(y[train]), t(x[val]), t(y[val]), t(xt), t(yt), name,
                   f"torchvision.datasets.{cls.__name__}(root={root!r}, download=False)", 10)
