@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=64, help="RMI batch")
     ap.add_argument("--steps", type=int, default=20, help="RMI steps")
     ap.add_argument("--epochs", type=int, default=2, help="short real training per architecture")
+    ap.add_argument("--train-batch-size", type=int, default=32, help="short real training batch")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--out", default="rmi_proxy_digits.json")
     a = ap.parse_args(argv)
@@ -60,7 +61,7 @@ def main(argv=None) -> int:
         res = ev.evaluate(o[None])
         t0 = time.perf_counter()
         model = build_model(o, data.num_classes, C=a.C, N=a.N, seed=arch_seed(a.seed + 1, o))
-        train_model(model, data, epochs=a.epochs, seed=a.seed)
+        train_model(model, data, epochs=a.epochs, seed=a.seed, batch_size=a.train_batch_size, lr=0.05)
         acc = accuracy(model, data, "valid")
         rows.append({"arch": nb201.format_arch(o), "rmi_loss": float(res.values["rmi_loss"][0]),
                      "rmi_seconds": float(res.cost[0]), "valid_accuracy": acc,
