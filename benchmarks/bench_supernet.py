@@ -6,6 +6,7 @@ exact zero) and shares one ``relu(x)`` between the convolutions of an edge; outp
 One step = forward with the decoded alpha-hat of a random arch (mode A) + cross-entropy + backward + clip + SGD.
 
     PYTHONPATH=. python benchmarks/bench_supernet.py            # CPU, medium configs
+    PYTHONPATH=. python benchmarks/bench_supernet.py --tiny     # C=4, 16x16: for a slow / shared CPU
     PYTHONPATH=. python benchmarks/bench_supernet.py --paper    # C=16: DARTS 8 cells, NB201 N=5 (slow on CPU)
 """
 from __future__ import annotations
@@ -67,6 +68,7 @@ def bench(space_name, C, cells, batch, size, repeats, device):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--paper", action="store_true", help="paper-size supernets (C=16; DARTS 8 cells; NB201 N=5)")
+    ap.add_argument("--tiny", action="store_true", help="tiny supernets for a loaded / slow CPU")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
@@ -75,6 +77,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     if args.paper:
         cfgs = [("darts", 16, 8, 64, 32), ("nb201", 16, 5, 64, 32)]
+    elif args.tiny:
+        cfgs = [("darts", 4, 5, 16, 16), ("nb201", 4, 1, 32, 16)]
     else:
         cfgs = [("darts", 8, 5, 32, 32), ("nb201", 8, 2, 64, 32)]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}")
@@ -83,7 +87,7 @@ def main(argv=None):
     for cfg in cfgs:
         r = bench(*cfg, args.repeats, args.device)
         print(f"{r['space']:6} {r['C']:>3} {r['cells']:>5} {r['batch']:>5} {r['size']:>4} {r['params_M']:>8.3f} "
-              f"{r['ours_ms']:>9.1f} {r['reference_ms']:>9.1f} {r['speedup']:>5.2f}x")
+              f"{r['ours_ms']:>9.1f} {r['reference_ms']:>9.1f} {r['speedup']:>5.2f}x", flush=True)
 
 
 if __name__ == "__main__":

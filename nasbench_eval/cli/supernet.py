@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     common.add_argument("--channels", "-C", type=int, default=None, help="initial channels C")
     common.add_argument("--batch-size", type=int, default=None)
     common.add_argument("--max-batches", type=int, default=None, help="cap batches per epoch (smoke tests)")
+    common.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is fastest on a busy box)")
     common.add_argument("--json", action="store_true", help="print the result as JSON")
 
     s = sub.add_parser("search", parents=[common], help="supernet search with an ask/tell algorithm")
@@ -65,6 +66,10 @@ def register(subparsers) -> None:
 def _data(args, final: bool):
     from ..supernet.data import cifar10_splits, digits_splits
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     d = (digits_splits(args.seed, args.image_size) if args.dataset == "digits"
          else cifar10_splits(args.data_root, args.seed))
     if final:  # from-scratch training uses train + valid, scores the test split
