@@ -29,6 +29,7 @@ def register(subparsers) -> None:
     t.add_argument("--C", type=int, default=16, help="NB201 reference only: channels of stage 1")
     t.add_argument("--N", type=int, default=5, help="NB201 reference only: cells per stage")
     t.add_argument("--device", default=None, help="cuda / cpu (default: cuda when available)")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is faster on a busy machine)")
     t.set_defaults(func=_train_reference)
 
     s = sub.add_parser("score", help="RMI loss of NB201 architectures (lower = closer to the reference)")
@@ -42,13 +43,22 @@ def register(subparsers) -> None:
                       ("batch_seed", int), ("cka_dtype", str)):
         s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ, default=None)
     s.add_argument("--device", default=None)
+    s.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     s.add_argument("--json", action="store_true", help="print one JSON object per architecture")
     s.set_defaults(func=_score)
+
+
+def _set_threads(n) -> None:
+    if n is not None:
+        import torch
+
+        torch.set_num_threads(max(1, int(n)))
 
 
 def _train_reference(args: argparse.Namespace) -> int:
     from ..live.train import train_reference
 
+    _set_threads(args.threads)
     meta = train_reference(args.dataset, args.out, data_root=args.data_root, arch=args.arch, epochs=args.epochs,
                            seed=args.seed, batch_size=args.batch_size, lr=args.lr, C=args.C, N=args.N,
                            device=args.device)
@@ -65,6 +75,7 @@ def _score(args: argparse.Namespace) -> int:
     from ..live.rmi import PAPER, SMALL
     from ..spaces import nb201
 
+    _set_threads(args.threads)
     ops = np.array([nb201.index_to_ops(int(a)) if a.isdigit() else nb201.parse_arch(a) for a in args.archs],
                    dtype=np.int64)
     overrides = {k: getattr(args, k) for k in _SETTINGS if getattr(args, k) is not None}
