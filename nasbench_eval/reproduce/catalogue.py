@@ -19,7 +19,7 @@ import yaml
 from ..errors import ConfigError, unknown
 
 KEYS = {"title", "paper", "notes", "reported", "compare", "metrics", "spec", "specs", "quick", "kind", "sweep",
-        "minutes", "baseline"}
+        "minutes", "baseline", "reported_claim"}
 
 
 def _folder():
@@ -46,7 +46,12 @@ def load_reproduction(name: str, quick: bool = False) -> dict:
     data["name"] = name
     if data.get("reported"):
         data["reported_data"] = yaml.safe_load(_folder().joinpath(data["reported"]).read_text())
-    if quick and data.get("quick"):
-        data["spec"].update(data["quick"])
-    data["spec"].setdefault("name", name + ("-quick" if quick else ""))
+    specs = data.get("specs") or {"": data.get("spec")}
+    if not all(isinstance(s, dict) for s in specs.values()):
+        raise ConfigError(f"reproduction {name!r} needs a 'spec' mapping (or 'specs' of them)")
+    for key, spec in specs.items():
+        if quick and data.get("quick"):
+            spec.update(data["quick"])
+        spec.setdefault("name", "-".join(x for x in (name, key, "quick" if quick else "") if x))
+    data["specs"] = specs
     return data

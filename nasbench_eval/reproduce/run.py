@@ -17,14 +17,21 @@ def reproduce(name: str, out, quick: bool = False, backend: str = "joblib", jobs
 
     data = load_reproduction(name, quick)
     out = Path(out)
-    spec = parse_spec(data["spec"])
-    summary = run_experiment(spec, out, backend=backend, jobs=jobs, progress=progress)
-    res = load_results(out)
-    sections = [f"# Reproduction: {data.get('title', name)}\n\n",
-                f"Paper(s): {data.get('paper', '-')}. Spec `{name}`{' (--quick)' if quick else ''}: "
-                f"{len(spec.algorithms)} algorithms x {len(spec.problems)} problems x {len(spec.seeds)} seeds, "
-                f"budget {spec.budget}, root seed {spec.root_seed}; {summary['cells']} runs "
-                f"({summary['ran']} run now, {summary['skipped']} resumed) in {summary['seconds']:.1f} s.\n\n"]
+    sections = [f"# Reproduction: {data.get('title', name)}\n\n", f"Paper(s): {data.get('paper', '-')}.\n\n"]
+    results, total = {}, {"cells": 0, "ran": 0, "skipped": 0, "seconds": 0.0}
+    for key, raw in data["specs"].items():
+        spec = parse_spec(raw)
+        where = out / key if key else out
+        s = run_experiment(spec, where, backend=backend, jobs=jobs, progress=progress)
+        results[key] = load_results(where)
+        for k in total:
+            total[k] += s[k]
+        sections.append(f"Spec `{spec.name}`{' (--quick)' if quick else ''}: {len(spec.algorithms)} algorithms x "
+                        f"{len(spec.problems)} problems x {len(spec.seeds)} seeds, budget {spec.budget}, root seed "
+                        f"{spec.root_seed}; {s['cells']} runs ({s['ran']} run now, {s['skipped']} resumed) in "
+                        f"{s['seconds']:.1f} s.\n\n")
+    summary = total
+    res = results.get("") or next(iter(results.values()))
     if data.get("notes"):
         sections.append("**Protocol differences** (read before comparing numbers):\n\n" +
                         "".join(f"- {n}\n" for n in data["notes"]) + "\n")
@@ -37,11 +44,15 @@ def reproduce(name: str, out, quick: bool = False, backend: str = "joblib", jobs
         table = comparison_table(res.runs, data["reported_data"], data.get("compare", {}),
                                  data.get("metrics", ["test"]))
         sections += _comparison_sections(table, data, out)
-    else:
-        sections += _hw_sections(res)
-    report = make_report(out, "md", baseline=(data.get("baseline")), metric="test_acc")
-    sections.append(f"\nFull statistics (significance tests, critical-difference diagram, anytime curves): "
-                    f"[{report.relative_to(out)}]({report.relative_to(out)})\n")
+    elif data.get("kind") == "hw":
+        from .hw import hw_sections
+
+        sections += hw_sections(results, data, out)
+    for key in results:
+        where = out / key if key else out
+        report = make_report(where, "md", baseline=data.get("baseline"), metric="test_acc")
+        sections.append(f"\nFull statistics{' of ' + key if key else ''} (significance tests, critical-difference "
+                        f"diagram, anytime curves): [{report.relative_to(out)}]({report.relative_to(out)})\n")
     path = out / "reproduction.md"
     path.write_text("".join(sections))
     if table is not None:
@@ -121,15 +132,3 @@ def _plot(table: pd.DataFrame, out: Path, optimal: dict | None = None):
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
-
-
-def _hw_sections(res) -> list[str]:
-    runs = res.runs
-    cols = [c for c in ("evaluations", "total_cost", "hv_norm", "igd_plus", "feasible_rate", "mean_gap")
-            if c in runs.columns]
-    g = runs.groupby(["problem", "algorithm"], sort=False)[cols].agg(["mean", "std"])
-    lines = ["## Per problem and algorithm (mean ± std over seeds)\n\n",
-             "| problem | algorithm | " + " | ".join(cols) + " |\n", "|---" * (2 + len(cols)) + "|\n"]
-    for (p, a), row in g.iterrows():
-        lines.append(f"| {p} | {a} | " + " | ".join(_fmt(row[(c, 'mean')], row[(c, 'std')]) for c in cols) + " |\n")
-    return lines + ["\n"]

@@ -23,7 +23,18 @@ def _build(entry: dict):
     if entry["type"] == "nb201":
         from ..problems import nb201_problem
 
-        return nb201_problem(entry["dataset"], fitness=entry.get("fitness", "valid"))
+        if entry.get("proxy_noise_tau") is None:
+            return nb201_problem(entry["dataset"], fitness=entry.get("fitness", "valid"))
+        from ..evaluators.noise import ProxyNoiseEvaluator
+        from ..evaluators.tabular import TabularEvaluator
+        from ..tables import dataset_view
+
+        base = TabularEvaluator({"valid_acc": getattr(dataset_view(entry["dataset"]), entry.get("fitness", "valid"))})
+        noisy = ProxyNoiseEvaluator(base, entry["proxy_noise_tau"], noise_seed=entry.get("noise_seed", 0))
+        p = nb201_problem(entry["dataset"], evaluator=noisy)
+        p.info.update(proxy_noise_tau=entry["proxy_noise_tau"], noise_seed=entry.get("noise_seed", 0),
+                      achieved_tau=round(noisy.achieved_tau, 4))
+        return p
     try:
         from ..problems.hw import hw_problem
     except ImportError as exc:
@@ -56,7 +67,10 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
     from ..evaluators.base import Evaluation
     from ..search import Budget, get_algorithm, run
 
-    problem = build_problem(cell.problem)
+    entry = cell.problem
+    if entry.get("proxy_noise_tau") is not None:  # one frozen noise field per seed, like one supernet per run
+        entry = {**entry, "noise_seed": int(cell.seed)}
+    problem = build_problem(entry)
     algo = get_algorithm(cell.algorithm["name"]).from_params(cell.algorithm["params"])
     res = run(algo, problem, Budget(budget.get("evaluations"), budget.get("cost")), seed_seq)
     tr = res.trajectory

@@ -31,7 +31,7 @@ BUDGET_KEYS = {"evaluations", "cost"}
 ALGO_KEYS = {"name", "params", "label"}
 PROBLEM_TYPES = ("nb201", "hw")
 PROBLEM_KEYS = {
-    "nb201": {"type", "dataset", "label", "fitness"},
+    "nb201": {"type", "dataset", "label", "fitness", "proxy_noise_tau"},
     "hw": {"type", "dataset", "device", "metric", "threshold", "quantile", "kind", "label", "allow_cifar10_costs"},
 }
 HW_KINDS = ("constrained", "bi-objective")
@@ -140,6 +140,12 @@ def _problem(i: int, entry) -> dict:
     if typ == "nb201":
         p["fitness"] = str(entry.get("fitness", "valid"))
         default_label = f"nb201-{ds}" + ("" if p["fitness"] == "valid" else f"-{p['fitness']}")
+        tau = entry.get("proxy_noise_tau")
+        if tau is not None:
+            if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not -1 < tau <= 1:
+                raise ConfigError(f"{where}.proxy_noise_tau must be a Kendall tau in (-1, 1], got {tau!r}")
+            p["proxy_noise_tau"] = float(tau)
+            default_label += f"-tau{tau:g}"
     else:
         for k in ("device", "metric"):
             if k not in entry:

@@ -78,6 +78,7 @@ class Algorithm:
         self.archive_archs: list[np.ndarray] = []
         self.archive_fitness: list[np.ndarray] = []
         self.archive_F: list[np.ndarray] = []
+        self.archive_feasible: list[np.ndarray] = []
         self._setup()
 
     def _setup(self) -> None:
@@ -95,6 +96,7 @@ class Algorithm:
         self.archive_archs.append(np.asarray(archs))
         self.archive_fitness.append(self.problem.fitness(evaluation))
         self.archive_F.append(self.problem.F(evaluation))
+        self.archive_feasible.append(self.problem.feasible(evaluation))
         self._tell(np.asarray(archs), evaluation)
 
     def _tell(self, archs: np.ndarray, evaluation: Evaluation) -> None:
@@ -102,16 +104,22 @@ class Algorithm:
 
     # ------------------------------------------------------------------ answer
     def result(self) -> np.ndarray:
-        """The chosen architecture(s), ``(k, *arch_shape)``, from search metrics only."""
+        """The chosen architecture(s), ``(k, *arch_shape)``, from search metrics only.
+
+        Default: the best fitness (single objective) or the non-dominated set (multi-objective) of everything told,
+        among the feasible architectures when the problem has constraints and any were feasible.
+        """
         if not self.archive_archs:
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
         archs = np.concatenate(self.archive_archs)
+        feasible = np.concatenate(self.archive_feasible)
+        pool = feasible if feasible.any() else np.ones(len(archs), dtype=bool)
         if self.multi_objective:
             from .pareto import non_dominated
 
-            F = np.concatenate(self.archive_F)
+            F = np.where(pool[:, None], np.concatenate(self.archive_F), np.inf)
             keep = non_dominated(F)
             _, first = np.unique(np.atleast_1d(self.space.key(archs[keep])), return_index=True)
             return archs[keep][np.sort(first)]
-        fit = np.concatenate(self.archive_fitness)
+        fit = np.where(pool, np.concatenate(self.archive_fitness), -np.inf)
         return archs[[int(np.argmax(fit))]]
