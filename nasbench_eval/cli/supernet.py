@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     s.add_argument("--train-mode", choices=("A", "B", "C"), default="A",
                    help="A: train on each asked batch before scoring (EvNAS/NEvoNAS); B/C: --pretrain-epochs only")
     s.add_argument("--pretrain-epochs", type=int, default=0, help="mode B/C epochs before the search (CMANAS)")
+    s.add_argument("--stage-epochs", type=int, default=0,
+                   help="pEvoNAS: mode B/C epochs after each search-space reduction (paper: 50)")
+    s.add_argument("--no-inherit", action="store_true", help="pEvoNAS: fresh weights at each stage (ablation)")
     s.add_argument("--bn-mode", choices=("eval", "train"), default="eval", help="BN statistics at fitness time")
     s.add_argument("--no-track-running-stats", action="store_true")
     s.add_argument("--hard", action="store_true", help="hard sub-network decoding (EvNAS-ND ablation)")
@@ -121,7 +124,9 @@ def cmd_search(args) -> int:
     if args.pretrain_epochs and not resuming:
         problem.evaluator.pretrain(args.pretrain_epochs, "B" if args.train_mode == "A" else args.train_mode)
     out = run_supernet_search(algo, problem, np.random.default_rng(algo_seed), args.generations,
-                              checkpoint_dir=args.checkpoint_dir, log=log)
+                              checkpoint_dir=args.checkpoint_dir, log=log, stage_epochs=args.stage_epochs,
+                              stage_mode="B" if args.train_mode == "A" else args.train_mode,
+                              inherit=not args.no_inherit)
     result = {"space": args.space, "algorithm": args.algorithm, "seed": args.seed, "generations": out.generations,
               "resumed_from": out.resumed_from, "wall_seconds": round(out.wall_seconds, 3),
               "chosen": [{"genotype": s, "supernet_valid_acc": f}

@@ -53,12 +53,26 @@ def _replay(algorithm, history: list[dict]) -> None:
 
 
 def run_supernet_search(algorithm, problem, rng: np.random.Generator, generations: int, *,
-                        checkpoint_dir=None, log=None) -> SearchOutcome:
+                        checkpoint_dir=None, log=None, stage_epochs: int = 0, stage_mode: str = "B",
+                        inherit: bool = True) -> SearchOutcome:
     """Run ``generations`` ask/evaluate/tell rounds of ``algorithm`` on ``problem`` (its evaluator a
-    :class:`~nasbench_eval.evaluators.supernet.SupernetEvaluator`); ``rng`` seeds the algorithm only."""
+    :class:`~nasbench_eval.evaluators.supernet.SupernetEvaluator`); ``rng`` seeds the algorithm only.
+
+    An algorithm with an ``on_stage(stage, op_mask)`` hook (pEvoNAS) gets, at every stage after the first, a new
+    supernet restricted to ``op_mask`` with the kept ops' weights inherited (``inherit``) and ``stage_epochs``
+    epochs of mode ``stage_mode`` training, as in pEvoNAS."""
     if int(generations) != generations or generations < 1:
         raise ConfigError(f"generations must be a positive integer; got {generations!r}")
     evaluator, space = problem.evaluator, problem.space
+    if hasattr(algorithm, "on_stage") and hasattr(evaluator, "restrict"):
+        def _stage(stage: int, op_mask: np.ndarray) -> None:
+            if stage > 0:
+                evaluator.restrict(op_mask, inherit=inherit, epochs=stage_epochs, mode=stage_mode)
+                if log:
+                    log(f"stage {stage}: supernet restricted to {int(op_mask.sum())} (edge, op) pairs, "
+                        f"{'inherited weights' if inherit else 'fresh weights'}, {stage_epochs} epoch(s) mode {stage_mode}")
+
+        algorithm.on_stage = _stage
     t0 = time.perf_counter()
     algorithm.setup(problem, rng)
     history: list[dict] = []
