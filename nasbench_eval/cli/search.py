@@ -23,6 +23,10 @@ def register(sub) -> None:
                    help="use the cifar10-input HW costs with cifar100 / ImageNet16-120 accuracy (recorded)")
     p.add_argument("--proxy", default="valid", help="valid (tabular validation accuracy), rmi, or a store column")
     p.add_argument("--reference", help="RMI reference checkpoint (with --proxy rmi)")
+    p.add_argument("--rmi-config", choices=("paper", "small"), default="paper",
+                   help="RMI settings: paper (C 16, N 5, batch 512, 150 steps; GPU advised) or small (CPU demo)")
+    p.add_argument("--rmi-cache", help="persistent RMI score cache (JSON lines); reused across runs")
+    p.add_argument("--threads", type=int, help="torch CPU threads for live proxies (1 is fastest on a busy box)")
     p.add_argument("--proxy-noise-tau", type=float, default=None,
                    help="degrade the tabular fitness to this Kendall tau with the truth (ProxyNoiseEvaluator)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -129,7 +129,11 @@ class HWProblem(Problem):
         if self.kind == "bi-objective":
             picks = threshold_report(self, keys, self.thresholds)
             out["front"] = chosen
-            out["result"] = [dict(p["pick"], threshold=p["threshold"]) for p in picks if p["pick"] is not None]
+            searched = {c["index"]: c["metrics"] for c in chosen}  # live proxies have no table: use the run's values
+            out["result"] = [dict(p["pick"], threshold=p["threshold"],
+                                  metrics={**searched.get(p["pick"]["index"], {}),
+                                           **{k: v for k, v in p["pick"]["metrics"].items() if v is not None}})
+                             for p in picks if p["pick"] is not None]
             out["per_threshold"] = [{k: v for k, v in p.items() if k != "pick"} for p in picks]
             out["indicators"] = evaluate_front(self, keys)
             out["indicators"]["mean_gap"] = _mean([p["gap"] for p in picks])
@@ -373,7 +377,15 @@ def problem_from_cli(args, algo_cls=None) -> HWProblem:
         if not ref:
             raise ConfigError("--proxy rmi needs --reference CHECKPOINT (a trained reference model, "
                               "`nasbench-eval train-reference`)")
-        evaluator = RMIEvaluator.from_checkpoint(ref)
+        from ..live.rmi import PAPER, SMALL
+
+        if getattr(args, "threads", None):
+            import torch
+
+            torch.set_num_threads(args.threads)
+        settings = SMALL if getattr(args, "rmi_config", "paper") == "small" else PAPER
+        evaluator = RMIEvaluator.from_checkpoint(ref, cache=getattr(args, "rmi_cache", None), settings=settings,
+                                                 seed=int(getattr(args, "seed", 0)))
     elif getattr(args, "proxy_noise_tau", None) is not None:
         from ..evaluators.noise import ProxyNoiseEvaluator
 
