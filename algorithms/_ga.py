@@ -99,6 +99,25 @@ def next_generation(pop: np.ndarray, fitness: np.ndarray, rng: np.random.Generat
 MAX_FREE_GENERATIONS = 100
 
 
+def check_ga_params(algo) -> None:
+    """Validate the EvNAS-style GA hyper-parameters an algorithm stores (population, tournament, elites, rates)."""
+    check_int("population_size", algo.population_size, 2)
+    check_int("tournament_size", algo.tournament_size, 1, algo.population_size)
+    check_int("n_elites", algo.n_elites, 0, algo.population_size - 1)
+    check_prob("crossover_row_prob", algo.crossover_row_prob)
+    check_prob("mutation_rate", algo.mutation_rate)
+
+
+def unseen_rows(keys, table) -> list[int]:
+    """Rows whose key is neither in ``table`` (already evaluated) nor repeated earlier in ``keys``."""
+    todo, seen = [], set()
+    for i, k in enumerate(keys):
+        if k not in table and k not in seen:
+            seen.add(k)
+            todo.append(i)
+    return todo
+
+
 class GenerationalSearch:
     """Mixin for an :class:`~nasbench_eval.search.Algorithm` that evaluates whole generations of decoded alphas.
 
@@ -152,12 +171,7 @@ class GenerationalSearch:
             self._load_candidates()
             if not self._use_table:
                 return self._cand
-            seen: set[int] = set()
-            todo = []
-            for i, k in enumerate(self._cand_keys):
-                if k not in self._table and k not in seen:
-                    seen.add(k)
-                    todo.append(i)
+            todo = unseen_rows(self._cand_keys, self._table)
             if todo:
                 self._free_streak = 0
                 return self._cand[todo]

@@ -42,11 +42,7 @@ class EvNAS(_ga.GenerationalSearch, Algorithm):
         self.generations = generations
 
     def _setup(self) -> None:
-        _ga.check_int("population_size", self.population_size, 2)
-        _ga.check_int("tournament_size", self.tournament_size, 1, self.population_size)
-        _ga.check_int("n_elites", self.n_elites, 0, self.population_size - 1)
-        _ga.check_prob("crossover_row_prob", self.crossover_row_prob)
-        _ga.check_prob("mutation_rate", self.mutation_rate)
+        _ga.check_ga_params(self)
         _ga.check_int("generations", self.generations, 1, allow_none=True)
         self._init_generations(use_table=False)
         self.population = _ga.random_population(self.rng, int(self.population_size), self.space.n_edges,

@@ -176,12 +176,7 @@ class HWEvRSNAS(Algorithm):
 
     def ask(self) -> np.ndarray:
         while not self._done:
-            keys = self._keys(self.pop)
-            todo, seen = [], set()
-            for i, k in enumerate(keys):
-                if k not in self._table and k not in seen:
-                    seen.add(k)
-                    todo.append(i)
+            todo = _ga.unseen_rows(self._keys(self.pop), self._table)
             if todo:
                 self._free = 0
                 return self.pop[todo]

@@ -173,11 +173,7 @@ class MOHDNAS(Algorithm):
                 self._pending = self._nsga.ask()
                 X = self._pending.get("X")
                 self._pending_archs = np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64)
-            todo, seen = [], set()
-            for i, k in enumerate(self._keys(self._pending_archs)):
-                if k not in self._table and k not in seen:
-                    seen.add(k)
-                    todo.append(i)
+            todo = _ga.unseen_rows(self._keys(self._pending_archs), self._table)
             if todo:
                 self._free = 0
                 return self._pending_archs[todo]

@@ -60,11 +60,7 @@ class PEvoNAS(_ga.GenerationalSearch, Algorithm):
         self.af_table = af_table
 
     def _setup(self) -> None:
-        _ga.check_int("population_size", self.population_size, 2)
-        _ga.check_int("tournament_size", self.tournament_size, 1, self.population_size)
-        _ga.check_int("n_elites", self.n_elites, 0, self.population_size - 1)
-        _ga.check_prob("crossover_row_prob", self.crossover_row_prob)
-        _ga.check_prob("mutation_rate", self.mutation_rate)
+        _ga.check_ga_params(self)
         _ga.check_int("convergence_break", self.convergence_break, 1)
         _ga.check_int("max_generations", self.max_generations, 1)
         if self.af_table not in AF_TABLE_SCOPES:

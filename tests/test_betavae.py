@@ -9,8 +9,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nasbench_eval.betavae import (SweepConfig, achieved_sparsity, apply_pruning, betavae_loss,  # noqa: E402
-                                   build_model, is_permanent, latent_metrics, make_permanent, validate)
+from nasbench_eval.betavae import (  # noqa: E402
+    SweepConfig,
+    achieved_sparsity,
+    apply_pruning,
+    betavae_loss,
+    build_model,
+    is_permanent,
+    latent_metrics,
+    make_permanent,
+    validate,
+)
 from nasbench_eval.betavae.data import load_splits  # noqa: E402
 from nasbench_eval.betavae.sweep import generator, run_cell, torch_threads  # noqa: E402
 from nasbench_eval.errors import ConfigError, UnknownNameError  # noqa: E402

@@ -8,8 +8,12 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nasbench_eval.betavae import COLUMNS, SweepConfig, run_sweep  # noqa: E402
-from nasbench_eval.betavae import store  # noqa: E402
+from nasbench_eval.betavae import (  # noqa: E402
+    COLUMNS,
+    SweepConfig,
+    run_sweep,
+    store,  # noqa: E402
+)
 from nasbench_eval.cli import main  # noqa: E402
 
 TINY = ["--dataset", "digits", "--betas", "0,2", "--sparsities", "0,0.9", "--seeds", "0,1", "--epochs", "1",

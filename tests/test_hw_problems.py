@@ -5,7 +5,11 @@ import numpy as np
 import pytest
 
 from nasbench_eval.errors import ConfigError, UnknownNameError
-from nasbench_eval.problems import DEFAULT_QUANTILES, hw_constrained_problems, hw_problem
+from nasbench_eval.problems import (
+    DEFAULT_QUANTILES,
+    hw_constrained_problems,
+    hw_problem,
+)
 from nasbench_eval.problems.ground_truth import pareto_mask_2d
 from nasbench_eval.search import non_dominated, run
 from nasbench_eval.spaces import nb201

@@ -7,7 +7,14 @@ from pymoo.indicators.hv import HV
 from pymoo.indicators.igd import IGD
 from pymoo.indicators.igd_plus import IGDPlus
 
-from nasbench_eval.indicators import REF_POINT, evaluate_front, front_indicators, hypervolume, normalise, threshold_report
+from nasbench_eval.indicators import (
+    REF_POINT,
+    evaluate_front,
+    front_indicators,
+    hypervolume,
+    normalise,
+    threshold_report,
+)
 from nasbench_eval.problems import hw_problem
 
 TRUE = np.array([[0.0, 4.0], [1.0, 2.0], [2.0, 1.0], [4.0, 0.0]])

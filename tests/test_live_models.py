@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from nasbench_eval.live.models import CifarResNet, NB201Network, build_model, count_parameters
+from nasbench_eval.live.models import (
+    CifarResNet,
+    NB201Network,
+    build_model,
+    count_parameters,
+)
 from nasbench_eval.spaces import nb201
 
 PARAMS = Path("/work/shared/data/combined/nb201_flops_params_computed.csv.gz")

@@ -5,29 +5,8 @@ import numpy as np
 import pytest
 
 from algorithms.nevonas import NEvoNAS, NEvoNASAccuracyOnly, NEvoNASNoveltyOnly
-from nasbench_eval import Evaluation, Evaluator, Problem, run
+from nasbench_eval import run
 from nasbench_eval.errors import ConfigError
-
-
-class _DartsScore(Evaluator):
-    """A cheap deterministic DARTS scorer: sep_conv_3x3 in the normal cell, sep_conv_5x5 in the reduction cell,
-    edges from the cell inputs (so the optimum is known: 8 + 0.5 * 8 + 0.1 * 16 = 13.6)."""
-
-    metrics = ("score",)
-    arch_shape = (32,)
-
-    def _evaluate(self, archs):
-        v = archs.reshape(len(archs), 2, 4, 2, 2)
-        s = ((v[:, 0, :, :, 0] == 4).sum((1, 2)) + 0.5 * (v[:, 1, :, :, 0] == 5).sum((1, 2))
-             + 0.1 * (v[..., 1] <= 1).sum((1, 2, 3)))
-        return Evaluation({"score": s.astype(float)}, np.ones(len(archs)))
-
-
-def _darts_problem():
-    from nasbench_eval.problems import Objective
-    from nasbench_eval.spaces.darts import DartsSpace
-
-    return Problem(DartsSpace(), _DartsScore(), (Objective("score"),), name="darts-fake")
 
 
 def _brute_novelty(space, batch, archive, k):
@@ -125,8 +104,8 @@ def test_bad_parameters_are_clear_errors(c10_problem, params, match):
         run(NEvoNAS(**params), c10_problem, 10, seed=0)
 
 
-def test_runs_unchanged_on_the_darts_space():
-    problem = _darts_problem()
+def test_runs_unchanged_on_the_darts_space(darts_problem):
+    problem = darts_problem()
     res = run(NEvoNAS(), problem, 160, seed=0)
     assert res.evaluations == 160
     assert np.all(problem.space.is_valid(problem.space.from_key(res.trajectory["key"])))

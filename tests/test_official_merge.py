@@ -14,7 +14,11 @@ import pytest
 from nasbench_eval.errors import DataBuildError, StoreError
 from nasbench_eval.spaces import nb201
 from nasbench_eval.tables.columns import hw_column
-from nasbench_eval.tables.official import UntrustedPickleError, import_official, merge_into_store
+from nasbench_eval.tables.official import (
+    UntrustedPickleError,
+    import_official,
+    merge_into_store,
+)
 from nasbench_eval.tables.official.hwnasbench import HW_DATASETS, HW_METRIC_KEYS
 from nasbench_eval.tables.store import FORMAT_VERSION, get_store, load_store
 

@@ -12,7 +12,11 @@ import pytest
 
 from nasbench_eval.errors import DataBuildError
 from nasbench_eval.spaces import nb201
-from nasbench_eval.tables.official import UntrustedPickleError, load_nb201_pth, source_tag
+from nasbench_eval.tables.official import (
+    UntrustedPickleError,
+    load_nb201_pth,
+    source_tag,
+)
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("nas_201_api")

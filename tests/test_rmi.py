@@ -75,8 +75,9 @@ def test_unknown_setting_is_rejected(teacher):
 
 
 def test_digits_demo_end_to_end_via_cli(tmp_path):
-    from nasbench_eval.cli.rmi import register
     import argparse
+
+    from nasbench_eval.cli.rmi import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())

@@ -8,8 +8,14 @@ import pytest
 
 from nasbench_eval.cli import main
 from nasbench_eval.errors import ConfigError
-from nasbench_eval.runner import (ResultStoreError, cell_seeds, compare_results, load_results, parse_spec,
-                                  run_experiment)
+from nasbench_eval.runner import (
+    ResultStoreError,
+    cell_seeds,
+    compare_results,
+    load_results,
+    parse_spec,
+    run_experiment,
+)
 
 
 def spec_dict(seeds=10, algos=("random", "rea", "nsga2"), problems=("cifar10", "cifar100"), evals=50):

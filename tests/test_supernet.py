@@ -5,8 +5,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nasbench_eval.spaces import get_space  # noqa: E402
-from nasbench_eval.supernet import (DartsSupernet, NB201Supernet, SupernetTrainer, batch_alpha,  # noqa: E402
-                                    inherit_weights, load_checkpoint, save_checkpoint)
+from nasbench_eval.supernet import (  # noqa: E402
+    DartsSupernet,
+    NB201Supernet,
+    SupernetTrainer,
+    batch_alpha,
+    inherit_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
 from nasbench_eval.supernet.final import DartsEvalNetwork, drop_path  # noqa: E402
 
 

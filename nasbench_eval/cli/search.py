@@ -47,21 +47,37 @@ def parse_params(items: list[str]) -> dict:
 
 
 def build_problem(args, algo_cls):
+    """The problem a `search` command line describes: NB201 accuracy, or hardware-aware with --device."""
     from ..problems import nb201_problem
 
+    evaluator = _proxy_evaluator(args)
     if args.device is None:
         if args.threshold is not None or args.quantile is not None:
             raise ConfigError("--threshold/--quantile need --device")
-        evaluator = _proxy_evaluator(args)
-        return nb201_problem(args.dataset, evaluator=evaluator)
-    from ..problems import hw
+        fitness = args.proxy if args.proxy not in ("rmi",) else "valid"
+        return nb201_problem(args.dataset, fitness=fitness, evaluator=evaluator)
+    from ..problems.hw import hw_problem_from_args
 
-    return hw.problem_from_cli(args, algo_cls)
+    return hw_problem_from_args(algo_cls, dataset=args.dataset, device=args.device, metric=args.metric,
+                                threshold=args.threshold, quantile=args.quantile,
+                                proxy=args.proxy if args.proxy != "rmi" else "valid", evaluator=evaluator,
+                                allow_cifar10_costs=args.allow_cifar10_costs)
 
 
 def _proxy_evaluator(args):
+    """None (tabular look-up of --proxy), the live RMI evaluator, or a degraded tabular fitness."""
     if args.proxy == "rmi":
-        raise ConfigError("--proxy rmi is supported on hardware-aware problems (with --device)")
+        if not args.reference:
+            raise ConfigError("--proxy rmi needs --reference CHECKPOINT (see `nasbench-eval rmi train-reference`)")
+        from ..evaluators.rmi import RMIEvaluator  # the live path: torch is imported only here
+        from ..live.rmi import PAPER, SMALL
+
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        return RMIEvaluator.from_checkpoint(args.reference, cache=args.rmi_cache, seed=args.seed,
+                                            settings=SMALL if args.rmi_config == "small" else PAPER)
     if args.proxy_noise_tau is None:
         return None
     from ..evaluators.noise import ProxyNoiseEvaluator

@@ -77,7 +77,10 @@ def _read_batch(path: Path) -> dict:
 
 def load_cifar(root, name: str = "cifar10", verify: bool = True) -> ImageData:
     """CIFAR-10/100 from ``root`` (the folder torchvision's ``root=`` points at); valid = the official test set."""
-    from torchvision.datasets import CIFAR10, CIFAR100  # the layout and md5 sums torchvision uses
+    from torchvision.datasets import (  # the layout and md5 sums torchvision uses
+        CIFAR10,
+        CIFAR100,
+    )
 
     cls = {"cifar10": CIFAR10, "cifar100": CIFAR100}.get(name)
     if cls is None:

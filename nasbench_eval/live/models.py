@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..errors import ConfigError, InvalidArchError
 from ..spaces import nb201

@@ -8,7 +8,6 @@ arbitrary object is ever unpickled.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .._io import sha256_file as file_sha256
 from ..errors import ConfigError
 from .data import ImageData, augment, load_data, to_tensor
 from .models import RESNET_DEPTHS, build_model
@@ -74,10 +74,6 @@ def train_model(model: torch.nn.Module, data: ImageData, *, epochs: int, seed: i
             opt.step()
             sched.step()
     return model
-
-
-def file_sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def save_checkpoint(path, model: torch.nn.Module, meta: dict) -> Path:

@@ -30,7 +30,15 @@ from ..errors import ConfigError, unknown
 from ..evaluators.base import Evaluation, Evaluator
 from ..evaluators.tabular import TabularEvaluator
 from ..spaces import NB201Space
-from ..tables.columns import DATASETS, HELP_DEVICES, HW_DEVICES, HW_METRICS, UNITS, dataset_view, hw_column
+from ..tables.columns import (
+    DATASETS,
+    HELP_DEVICES,
+    HW_DEVICES,
+    HW_METRICS,
+    UNITS,
+    dataset_view,
+    hw_column,
+)
 from ..tables.store import BenchmarkStore, get_store
 from .base import Constraint, Objective, Problem
 
@@ -362,37 +370,3 @@ def hw_problem_from_args(algorithm_cls=None, *, dataset: str = "cifar10", device
         p.info["threshold_default"] = "quantile 0.5 (no threshold or quantile given)"
         return p
     return hw_problem(dataset, device, metric, kind=kind, threshold=threshold, quantile=quantile, **kw)
-
-
-def problem_from_cli(args, algo_cls=None) -> HWProblem:
-    """Adapter for the CLI's argparse namespace (``--device --metric --threshold --quantile --proxy ...``)."""
-    evaluator = None
-    proxy = getattr(args, "proxy", "valid") or "valid"
-    if proxy == "rmi":
-        try:
-            from ..evaluators.rmi import RMIEvaluator  # the live path (torch); lazily imported
-        except ImportError as e:
-            raise ConfigError(f"--proxy rmi needs the live RMI evaluator (nasbench_eval.evaluators.rmi): {e}") from e
-        ref = getattr(args, "reference", None)
-        if not ref:
-            raise ConfigError("--proxy rmi needs --reference CHECKPOINT (a trained reference model, "
-                              "`nasbench-eval train-reference`)")
-        from ..live.rmi import PAPER, SMALL
-
-        if getattr(args, "threads", None):
-            import torch
-
-            torch.set_num_threads(args.threads)
-        settings = SMALL if getattr(args, "rmi_config", "paper") == "small" else PAPER
-        evaluator = RMIEvaluator.from_checkpoint(ref, cache=getattr(args, "rmi_cache", None), settings=settings,
-                                                 seed=int(getattr(args, "seed", 0)))
-    elif getattr(args, "proxy_noise_tau", None) is not None:
-        from ..evaluators.noise import ProxyNoiseEvaluator
-
-        evaluator = ProxyNoiseEvaluator(TabularEvaluator({"valid_acc": dataset_view(args.dataset).valid}),
-                                        args.proxy_noise_tau, noise_seed=args.seed)
-    return hw_problem_from_args(algo_cls, dataset=args.dataset, device=args.device,
-                                metric=getattr(args, "metric", "latency") or "latency",
-                                threshold=getattr(args, "threshold", None), quantile=getattr(args, "quantile", None),
-                                proxy=proxy if proxy != "rmi" else "valid", evaluator=evaluator,
-                                allow_cifar10_costs=bool(getattr(args, "allow_cifar10_costs", False)))

@@ -226,9 +226,8 @@ def load_spec(path) -> Spec:
 def check_problems(spec: Spec) -> None:
     """Build every problem once (cheap on the tabular path) so bad devices/metrics fail before any run."""
     from ..errors import NasbenchEvalError
-    from .cell import build_problem
-
     from ..search import get_algorithm
+    from .cell import build_problem
 
     built = []
     for i, p in enumerate(spec.problems):

@@ -17,7 +17,6 @@ part folder exists. ``wall_seconds`` (runs table) is the only column that differ
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._io import sha256_file
 from ..errors import StoreError
 from .cell import WALL_COLUMNS
 
@@ -39,14 +39,6 @@ SORT = {"evaluations": ["cell", "eval", "batch"], "runs": ["cell"], "chosen": ["
 
 class ResultStoreError(StoreError):
     """A result folder is foreign, truncated, corrupted or belongs to another spec."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -182,7 +174,7 @@ class ResultStore:
         """True when every merged table exists and matches the sha256 recorded in the manifest."""
         for name in TABLES:
             f, info = self.out / f"{name}.parquet", m.get("files", {}).get(name)
-            if info is None or not f.exists() or _sha256(f) != info["sha256"]:
+            if info is None or not f.exists() or sha256_file(f) != info["sha256"]:
                 return False
         return True
 
@@ -198,7 +190,7 @@ class ResultStore:
                 df = df.sort_values(SORT[name], kind="stable").reset_index(drop=True)
             path = self.out / f"{name}.parquet"
             atomic_write_parquet(path, df)
-            files[name] = {"file": path.name, "rows": int(len(df)), "sha256": _sha256(path)}
+            files[name] = {"file": path.name, "rows": int(len(df)), "sha256": sha256_file(path)}
         m.update(files=files, complete=len(cells) == spec.n_cells, cells_done=len(cells), updated=_now())
         self.write_manifest(m)
         return m
@@ -233,7 +225,7 @@ def load_results(path, allow_incomplete: bool = False) -> Results:
         f = path / f"{name}.parquet"
         if info is None or not f.exists():
             raise ResultStoreError(f"{f} is missing; rerun `nasbench-eval run SPEC --out {path}` to merge the parts")
-        if _sha256(f) != info["sha256"]:
+        if sha256_file(f) != info["sha256"]:
             raise ResultStoreError(f"{f} does not match its manifest (sha256 differs: truncated, edited or from "
                                    f"another run); rerun `nasbench-eval run SPEC --out {path}` to re-merge")
         try:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-
 BAD = 1e15
 
 

@@ -4,8 +4,17 @@ Every test result records which test ran, on how many pairs/blocks, and why (:cl
 """
 from .betavae import betavae_summary, find_betavae
 from .curves import anytime, ecdf, evals_to_target, incumbent_index
-from .significance import (FriedmanNemenyi, TestResult, a12, a12_magnitude, compare_to_baseline, friedman_nemenyi,
-                           holm, pairwise, wilcoxon)
+from .significance import (
+    FriedmanNemenyi,
+    TestResult,
+    a12,
+    a12_magnitude,
+    compare_to_baseline,
+    friedman_nemenyi,
+    holm,
+    pairwise,
+    wilcoxon,
+)
 from .summary import bootstrap_ci, describe, final_values, summarize
 
 INDICATOR_COLUMNS = ("hv", "hv_norm", "igd", "igd_plus", "test_hv", "test_hv_norm", "test_igd", "test_igd_plus",

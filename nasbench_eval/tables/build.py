@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import replace_dir, sha256_file
 from ..errors import DataBuildError
 from ..spaces import nb201
 from . import columns as C
 from .sources import SOURCES
-from .store import FORMAT_VERSION, _sha256
+from .store import FORMAT_VERSION
 
 # Published optima (rounded to 2 decimals) checked at build time: (column, expected max, expected argmax or None).
 # ImageNet16-120 valid: the NB201 paper prints 46.77, the v1_1 file gives 46.73 (documented in the data README).
@@ -57,7 +58,7 @@ def _read(src: Path, rel: str, check_sha: bool = True):
     path = src / rel
     if not path.exists():
         raise DataBuildError(f"source file missing: {path}")
-    digest = _sha256(path)
+    digest = sha256_file(path)
     if check_sha and digest != SOURCES[rel].sha256:
         raise DataBuildError(f"{path} has sha256 {digest}, expected {SOURCES[rel].sha256} (see data/SOURCES.md); "
                              "refusing to build from modified data")
@@ -186,7 +187,7 @@ def _hardware(b: _Builder) -> None:
 def _verify_anchors(b: _Builder) -> None:
     rel = "hwnasbench-gatech/example_notebook_anchors.json"
     path = b.src / rel
-    digest = _sha256(path)
+    digest = sha256_file(path)
     if digest != SOURCES[rel].sha256:
         raise DataBuildError(f"{path}: sha256 mismatch")
     b.files[rel] = digest
@@ -242,16 +243,9 @@ def build_store(source: Path | str | None = None, out: Path | str | None = None)
     meta = {"format_version": FORMAT_VERSION, "columns": names, "column_meta": b.meta,
             "source_dir": str(src.resolve()), "source_files": b.files,
             "arch_strings_sha256": hashlib.sha256(arch_strs.encode()).hexdigest(),
-            "values_sha256": _sha256(tmp / "values.npy"), "anchors_checked": b.anchors_checked,
+            "values_sha256": sha256_file(tmp / "values.npy"), "anchors_checked": b.anchors_checked,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(time.perf_counter() - t0, 2)}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-    if out.exists():
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    replace_dir(tmp, out)
     return out

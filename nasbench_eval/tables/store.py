@@ -11,7 +11,6 @@ The store is loaded lazily, once per process (:func:`get_store`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import sha256_file
 from ..errors import StoreError, unknown
 from ..spaces import nb201
 from .columns import is_test_column
@@ -92,14 +92,6 @@ class BenchmarkStore:
         return f"BenchmarkStore({len(self.columns)} columns x {self.values.shape[1]} archs, path={self.path})"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_store(path: Path | str | None = None, verify: bool = False) -> BenchmarkStore:
     """Open a built store (memory-mapped). ``verify`` re-hashes ``values.npy`` against the metadata."""
     path = Path(path) if path is not None else default_store_dir()
@@ -119,7 +111,7 @@ def load_store(path: Path | str | None = None, verify: bool = False) -> Benchmar
     if values.shape != expected or values.dtype != np.float64:
         raise StoreError(f"benchmark store at {path} is truncated or corrupted (values {values.dtype} {values.shape},"
                          f" expected float64 {expected}); rebuild with `nasbench-eval data build`")
-    if verify and _sha256(values_path) != meta.get("values_sha256"):
+    if verify and sha256_file(values_path) != meta.get("values_sha256"):
         raise StoreError(f"benchmark store at {path} fails its checksum; rebuild with `nasbench-eval data build`")
     return BenchmarkStore(values, meta, path)
 

@@ -12,10 +12,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..._io import sha256_file as file_sha256
 from ...errors import unknown
 from .hwnasbench import hwnasbench_columns, load_hwnasbench_pickle
-from .merge import file_sha256, merge_into_store
-from .nb201_pth import UntrustedPickleError, load_nb201_pth, nb201_api_columns, open_api, source_tag
+from .merge import merge_into_store
+from .nb201_pth import (
+    UntrustedPickleError,
+    load_nb201_pth,
+    nb201_api_columns,
+    open_api,
+    source_tag,
+)
 
 KINDS = ("hwnasbench", "nb201")
 

@@ -8,9 +8,7 @@ values and their derived flags cleared. Every imported column records the file p
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._io import replace_dir, sha256_file
 from ...errors import DataBuildError, StoreError
 from ...spaces import nb201
 from .. import store as store_mod
@@ -33,14 +32,6 @@ def _unit_from_name(name: str) -> str:
     return "%" if "_acc_" in what else ("count" if what.startswith("n_seeds") else "")
 
 
-def file_sha256(path: Path | str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_columns(new_columns: dict) -> dict[str, np.ndarray]:
     out = {}
     for name, v in new_columns.items():
@@ -51,17 +42,6 @@ def _check_columns(new_columns: dict) -> dict[str, np.ndarray]:
             raise DataBuildError(f"column {name!r} has shape {a.shape}, expected ({N},)")
         out[name] = a
     return out
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
 
 
 def merge_into_store(store_dir: Path | str | None, new_columns: dict, provenance: dict, *,
@@ -79,7 +59,7 @@ def merge_into_store(store_dir: Path | str | None, new_columns: dict, provenance
     prov = dict(provenance)
     prov["source_file"] = str(Path(prov["source_file"]).resolve())
     if "source_sha256" not in prov:
-        prov["source_sha256"] = file_sha256(prov["source_file"])
+        prov["source_sha256"] = sha256_file(prov["source_file"])
     prov["imported_from_official"] = True
     new = _check_columns(new_columns)
     notes = column_notes or {}
@@ -149,10 +129,10 @@ def merge_into_store(store_dir: Path | str | None, new_columns: dict, provenance
             if f.is_file() and f.name not in ("values.npy", "meta.json"):
                 shutil.copy2(f, tmp / f.name)
         np.save(tmp / "values.npy", np.stack([values[n] for n in names]), allow_pickle=False)
-        meta["values_sha256"] = file_sha256(tmp / "values.npy")
+        meta["values_sha256"] = sha256_file(tmp / "values.npy")
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         store_mod.load_store(tmp, verify=True)  # the result must open with the ordinary loader
-        _swap_in(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
