@@ -23,11 +23,11 @@ never touched) and then filled with the default PyTorch initialisation schemes d
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..nn_init import init_parameters
 
 
 class BetaVAE(nn.Module):
@@ -88,22 +88,11 @@ class BetaVAE(nn.Module):
         return [(n, m) for n, m in mods if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
-def _init_(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Conv/Linear initialisation, drawn from ``generator``."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
-            if m.bias is not None:
-                fan_in = m.weight[0].numel()
-                bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
-
-
 def build_model(image_shape, n_classes: int, latent_dim: int, generator: torch.Generator, **kw) -> BetaVAE:
     """Build a :class:`BetaVAE` on CPU whose initial weights depend only on ``generator``."""
     model = BetaVAE(image_shape, n_classes, latent_dim, device="meta", **kw).to_empty(device="cpu")
     with torch.no_grad():
-        _init_(model, generator)
+        init_parameters(model, generator)
     return model
 
 

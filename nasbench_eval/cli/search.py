@@ -69,7 +69,9 @@ def _proxy_evaluator(args):
     if args.proxy == "rmi":
         if not args.reference:
             raise ConfigError("--proxy rmi needs --reference CHECKPOINT (see `nasbench-eval rmi train-reference`)")
-        from ..evaluators.rmi import RMIEvaluator  # the live path: torch is imported only here
+        from ..evaluators.rmi import (
+            RMIEvaluator,  # the live path: torch is imported only here
+        )
         from ..live.rmi import PAPER, SMALL
 
         if args.threads:
