@@ -15,9 +15,8 @@ def nb201_problem(dataset: str = "cifar10", fitness: str = "valid", evaluator: E
     """Single-objective NB201 problem.
 
     fitness: ``"valid"`` (200-epoch validation accuracy, default), ``"train"``, or any non-test store column name.
-    evaluator: replace the tabular look-up (e.g. a ProxyNoiseEvaluator or a live evaluator); it must return the
-    metric named ``fitness``... for non-tabular evaluators the first metric is maximised unless it ends in
-    ``_loss`` (then minimised).
+    evaluator: replaces the tabular look-up (a ProxyNoiseEvaluator, the live RMI or supernet evaluator); its first
+    metric is the objective, maximised unless its name ends in ``_loss`` (then minimised).
     Reported (after search): valid/test/train accuracy, params, FLOPs, with source columns named in ``describe()``.
     """
     store = store if store is not None else get_store()
