@@ -10,7 +10,8 @@ Life cycle (driven by :func:`nasbench_eval.search.run`)::
     chosen = algo.result()                        # chosen from search metrics only
 
 The base class keeps an archive of everything told (``self.archive_archs`` / ``self.archive_fitness`` for single
-objective, ``self.archive_F`` for multi-objective), so the default :meth:`result` is "best fitness seen" (single
+objective, ``self.archive_F`` for multi-objective, ``self.archive_feasible`` when the problem has constraints),
+so the default :meth:`result` is "best fitness seen" (single
 objective) or "non-dominated set of everything seen" (multi-objective).
 """
 from __future__ import annotations
@@ -95,8 +96,10 @@ class Algorithm:
     def tell(self, archs: np.ndarray, evaluation: Evaluation) -> None:
         self.archive_archs.append(np.asarray(archs))
         self.archive_fitness.append(self.problem.fitness(evaluation))
-        self.archive_F.append(self.problem.F(evaluation))
-        self.archive_feasible.append(self.problem.feasible(evaluation))
+        if self.multi_objective:
+            self.archive_F.append(self.problem.F(evaluation))
+        if self.problem.constraints:
+            self.archive_feasible.append(self.problem.feasible(evaluation))
         self._tell(np.asarray(archs), evaluation)
 
     def _tell(self, archs: np.ndarray, evaluation: Evaluation) -> None:
@@ -112,7 +115,7 @@ class Algorithm:
         if not self.archive_archs:
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
         archs = np.concatenate(self.archive_archs)
-        feasible = np.concatenate(self.archive_feasible)
+        feasible = np.concatenate(self.archive_feasible) if self.archive_feasible else np.ones(len(archs), bool)
         pool = feasible if feasible.any() else np.ones(len(archs), dtype=bool)
         if self.multi_objective:
             from .pareto import non_dominated

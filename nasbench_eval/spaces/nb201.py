@@ -43,13 +43,14 @@ def _as_ops(ops) -> np.ndarray:
     arr = np.asarray(ops)
     if arr.ndim == 0 or arr.shape[-1] != N_EDGES:
         raise InvalidArchError(f"an NB201 op tuple has {N_EDGES} entries (one per edge); got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not np.all(np.equal(np.mod(arr, 1), 0)):
+    if arr.dtype.kind not in "iu":  # the hot path (integer arrays) skips the float checks
+        if arr.dtype.kind != "f" or not np.all(np.equal(np.mod(arr, 1), 0)):
             raise InvalidArchError(f"op ids must be integers 0..{N_OPS - 1}; got {ops!r}")
         arr = arr.astype(np.int64)
-    if arr.size and (arr.min() < 0 or arr.max() >= N_OPS):
+    # one unsigned comparison catches negatives and ids >= N_OPS alike
+    if arr.size and (arr.astype(np.uint64, copy=False) >= N_OPS).any():
         raise InvalidArchError(f"op ids must be in 0..{N_OPS - 1} ({', '.join(OPS)}); got {ops!r}")
-    return arr.astype(np.int64, copy=False)
+    return arr if arr.dtype == np.int64 else arr.astype(np.int64)
 
 
 def _as_index(index) -> np.ndarray:

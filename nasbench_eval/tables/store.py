@@ -101,7 +101,8 @@ def load_store(path: Path | str | None = None, verify: bool = False) -> Benchmar
                          f"(set NASBENCH_EVAL_STORE to use another folder)")
     try:
         meta = json.loads(meta_path.read_text())
-        values = np.load(values_path, mmap_mode="r", allow_pickle=False)
+        # a plain ndarray view of the memory map: same pages, without np.memmap's slow __getitem__
+        values = np.load(values_path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
     except (ValueError, OSError) as exc:
         raise StoreError(f"benchmark store at {path} is corrupted ({exc}); rebuild with `nasbench-eval data build`")
     if meta.get("format_version") != FORMAT_VERSION:
