@@ -68,3 +68,13 @@ def test_data_info(store):
     r = cli("data", "info", "--json")
     cols = {c["column"]: c for c in json.loads(r.stdout)["columns"]}
     assert cols["cifar10/edgetpu_latency_ms/hw-nas-bench"]["coverage"] == 8786
+
+
+def test_tabular_path_never_imports_torch(store):
+    code = ("import sys; from nasbench_eval.cli import main; "
+            "main(['query', '6111', '--json']); main(['search', 'evnas', '--budget', '50', '--json']); "
+            "main(['search', 'mo-hdnas', '--device', 'fpga', '--budget', '50', '--json']); "
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().endswith("NO-TORCH")
