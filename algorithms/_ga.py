@@ -99,6 +99,24 @@ def next_generation(pop: np.ndarray, fitness: np.ndarray, rng: np.random.Generat
 MAX_FREE_GENERATIONS = 100
 
 
+def ask_unseen(algo, candidates, complete) -> np.ndarray:
+    """The AF-table ask loop of HW-EvRSNAS and MO-HDNAS: return the not-yet-evaluated rows of ``candidates()``;
+    a generation made only of known archs is finished for free by ``complete()``; after ``MAX_FREE_GENERATIONS``
+    free generations in a row the algorithm stops (``algo._done``)."""
+    while not algo._done:
+        cand = candidates()
+        todo = unseen_rows(algo._keys(cand), algo._table)
+        if todo:
+            algo._free = 0
+            return cand[todo]
+        algo._free += 1
+        if algo._free > MAX_FREE_GENERATIONS:
+            algo._done = True
+            break
+        complete()
+    return np.empty((0, *algo.space.arch_shape), dtype=np.int64)
+
+
 def check_ga_params(algo) -> None:
     """Validate the EvNAS-style GA hyper-parameters an algorithm stores (population, tournament, elites, rates)."""
     check_int("population_size", algo.population_size, 2)

@@ -175,17 +175,7 @@ class HWEvRSNAS(Algorithm):
         return np.atleast_1d(self.space.key(archs)).tolist()
 
     def ask(self) -> np.ndarray:
-        while not self._done:
-            todo = _ga.unseen_rows(self._keys(self.pop), self._table)
-            if todo:
-                self._free = 0
-                return self.pop[todo]
-            self._free += 1
-            if self._free > _ga.MAX_FREE_GENERATIONS:
-                self._done = True
-                break
-            self._advance()
-        return np.empty((0, *self.space.arch_shape), dtype=np.int64)
+        return _ga.ask_unseen(self, lambda: self.pop, self._advance)
 
     def _tell(self, archs, ev) -> None:
         S = self.problem.fitness(ev) / self._scale

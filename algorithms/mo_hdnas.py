@@ -168,21 +168,15 @@ class MOHDNAS(Algorithm):
 
     # ------------------------------------------------------------------ ask / tell
     def ask(self) -> np.ndarray:
-        while not self._done:
-            if self._pending is None:
-                self._pending = self._nsga.ask()
-                X = self._pending.get("X")
-                self._pending_archs = np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64)
-            todo = _ga.unseen_rows(self._keys(self._pending_archs), self._table)
-            if todo:
-                self._free = 0
-                return self._pending_archs[todo]
-            self._free += 1
-            if self._free > _ga.MAX_FREE_GENERATIONS:
-                self._done = True
-                break
-            self._complete()
-        return np.empty((0, *self.space.arch_shape), dtype=np.int64)
+        return _ga.ask_unseen(self, self._pending_generation, self._complete)
+
+    def _pending_generation(self) -> np.ndarray:
+        """The offspring pymoo asked for (asked once per generation, decoded to the integer encoding)."""
+        if self._pending is None:
+            self._pending = self._nsga.ask()
+            X = self._pending.get("X")
+            self._pending_archs = np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64)
+        return self._pending_archs
 
     def _tell(self, archs, ev) -> None:
         f1 = -self.problem.fitness(ev)  # +inf where the proxy is NaN
