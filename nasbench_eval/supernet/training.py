@@ -1,4 +1,4 @@
-"""Supernet weight training in the three modes of the EvNAS family, and fitness (spec §1.5, §1.7).
+"""Supernet weight training in the three modes of the EvNAS family, and fitness.
 
 * mode ``A`` -- population round-robin (EvNAS arXiv 2012.12540, NEvoNAS): mini-batch ``b`` trains individual
   ``b mod P`` with its decoded alpha-hat;
@@ -77,7 +77,7 @@ class SupernetTrainer:
         gen = torch.Generator().manual_seed(int(self.rng.integers(2**63)))
         x, y = self.train_data
         self.net.train()
-        t0, losses = time.perf_counter(), []
+        t0, losses, version = time.perf_counter(), [], self.version
         for b, (xb, yb) in enumerate(batches(x, y, h["batch_size"], gen)):
             if h["max_batches"] is not None and b >= h["max_batches"]:
                 break
@@ -85,7 +85,7 @@ class SupernetTrainer:
             if h["crop_pad"] or h["flip"] or h["cutout"]:
                 xb = augment(xb, gen, h["crop_pad"], h["flip"], h["cutout"])
             losses.append(self.step(xb, yb, alpha))
-        if losses:  # an epoch with no batch leaves the schedule where it was
+        if self.version > version:  # the schedule advances after the optimiser has stepped, never before
             self.scheduler.step()
         self.epoch += 1
         dt = time.perf_counter() - t0
@@ -108,7 +108,7 @@ class SupernetTrainer:
 @torch.no_grad()
 def top1_accuracy(net, x, y, alpha, *, bn_mode: str = "eval", batch_size: int = 1024, hard: bool = False,
                   device=None) -> float:
-    """Top-1 (percent) of ``net`` with architecture ``alpha`` over ALL of ``(x, y)`` (spec §1.7).
+    """Top-1 (percent) of ``net`` with architecture ``alpha`` over ALL of ``(x, y)``.
 
     ``bn_mode='eval'`` uses BN running statistics (EvNAS S2, CMANAS); ``'train'`` uses each batch's statistics
     (EvNAS S1 never calls eval(); with ``track_running_stats=True`` this also updates the running stats, as there).
