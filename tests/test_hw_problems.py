@@ -140,15 +140,3 @@ def test_ground_truth_is_not_readable_during_a_search():
     clear_cache()
     with p.search_guard(), pytest.raises(RuntimeError, match="leakage"):
         p.ground_truth()
-
-
-def test_problem_from_args_for_the_cli():
-    from nasbench_eval.problems.hw import hw_problem_from_args
-    from nasbench_eval.search import get_algorithm
-
-    mo = hw_problem_from_args(get_algorithm("mo-hdnas"), device="fpga")
-    assert mo.kind == "bi-objective" and len(mo.thresholds) == 9
-    so = hw_problem_from_args(get_algorithm("hw-evrsnas"), device="fpga", quantile=0.2)
-    assert so.kind == "constrained" and so.info["threshold_quantile"] == 0.2
-    dflt = hw_problem_from_args(get_algorithm("hw-evrsnas"), device="fpga")
-    assert "threshold_default" in dflt.info

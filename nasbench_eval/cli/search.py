@@ -16,6 +16,8 @@ def register(sub) -> None:
                    help="algorithm hyper-parameter (repeatable); values are parsed as YAML scalars")
     p.add_argument("--device", help="HW-NAS-Bench / HELP device: makes it a hardware-aware problem")
     p.add_argument("--metric", default="latency", help="device cost: latency | energy (default latency)")
+    p.add_argument("--kind", help="hardware-aware kind: constrained | bi-objective (default: constrained with "
+                   "--threshold/--quantile, bi-objective without)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--threshold", type=float, help="cost constraint T (device units)")
     g.add_argument("--quantile", type=float, help="cost constraint as a quantile (0, 1) of the device's costs")
@@ -46,26 +48,41 @@ def parse_params(items: list[str]) -> dict:
     return out
 
 
-def build_problem(args, algo_cls):
-    """The problem a `search` command line describes: NB201 accuracy, or hardware-aware with --device."""
-    from ..problems import nb201_problem
+def problem_spec(args):
+    """The :class:`ProblemSpec` a `search` command line describes: NB201 accuracy, or hardware-aware with --device.
 
-    evaluator = _proxy_evaluator(args)
+    The hardware-aware kind follows the one rule of ProblemSpec: ``--kind`` if given, else ``constrained`` with
+    ``--threshold`` / ``--quantile`` and ``bi-objective`` without.
+    """
+    from ..problems.spec import ProblemSpec
+
+    proxy = "valid" if args.proxy == "rmi" else args.proxy
+    noise = {} if args.proxy_noise_tau is None else {"proxy_noise_tau": args.proxy_noise_tau, "noise_seed": args.seed}
     if args.device is None:
-        if args.threshold is not None or args.quantile is not None:
-            raise ConfigError("--threshold/--quantile need --device")
-        fitness = args.proxy if args.proxy not in ("rmi",) else "valid"
-        return nb201_problem(args.dataset, fitness=fitness, evaluator=evaluator)
-    from ..problems.hw import hw_problem_from_args
+        given = [f for f, v in (("--threshold", args.threshold), ("--quantile", args.quantile), ("--kind", args.kind),
+                                ("--allow-cifar10-costs", args.allow_cifar10_costs or None)) if v is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} need --device (a hardware-aware problem)")
+        return ProblemSpec.from_mapping({"type": "nb201", "dataset": args.dataset, "fitness": proxy, **noise},
+                                        where="the command line")
+    entry = {"type": "hw", "dataset": args.dataset, "device": args.device, "metric": args.metric,
+             "threshold": args.threshold, "quantile": args.quantile, "kind": args.kind, "proxy": proxy,
+             "allow_cifar10_costs": args.allow_cifar10_costs or None, **noise}
+    return ProblemSpec.from_mapping({k: v for k, v in entry.items() if v is not None}, where="the command line")
 
-    return hw_problem_from_args(algo_cls, dataset=args.dataset, device=args.device, metric=args.metric,
-                                threshold=args.threshold, quantile=args.quantile,
-                                proxy=args.proxy if args.proxy != "rmi" else "valid", evaluator=evaluator,
-                                allow_cifar10_costs=args.allow_cifar10_costs)
+
+def build_problem(args, algo_cls):
+    """The problem of a `search` command line (see :func:`problem_spec`), with a live proxy where asked."""
+    spec = problem_spec(args)
+    if spec.type == "hw" and spec.get("kind") == "bi-objective" and not algo_cls.multi_objective:
+        raise ConfigError(f"{algo_cls.name} is single-objective: give a cost constraint with --quantile Q or "
+                          "--threshold T (a constrained problem), or pick a multi-objective algorithm for the "
+                          "bi-objective problem")
+    return spec.build(evaluator=_proxy_evaluator(args) if args.proxy == "rmi" else None)
 
 
 def _proxy_evaluator(args):
-    """None (tabular look-up of --proxy), the live RMI evaluator, or a degraded tabular fitness."""
+    """The live RMI evaluator of ``--proxy rmi``."""
     if args.proxy == "rmi":
         if not args.reference:
             raise ConfigError("--proxy rmi needs --reference CHECKPOINT (see `nasbench-eval rmi train-reference`)")
@@ -80,14 +97,6 @@ def _proxy_evaluator(args):
             torch.set_num_threads(args.threads)
         return RMIEvaluator.from_checkpoint(args.reference, cache=args.rmi_cache, seed=args.seed,
                                             settings=SMALL if args.rmi_config == "small" else PAPER)
-    if args.proxy_noise_tau is None:
-        return None
-    from ..evaluators.noise import ProxyNoiseEvaluator
-    from ..evaluators.tabular import TabularEvaluator
-    from ..tables import dataset_view
-
-    base = TabularEvaluator({"valid_acc": dataset_view(args.dataset).valid})
-    return ProxyNoiseEvaluator(base, args.proxy_noise_tau, noise_seed=args.seed)
 
 
 def _search(args) -> int:

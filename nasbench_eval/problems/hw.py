@@ -41,6 +41,7 @@ from ..tables.columns import (
 )
 from ..tables.store import BenchmarkStore, get_store
 from .base import Constraint, Objective, Problem
+from .checks import check_kind, check_quantile, check_threshold
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 KINDS = ("bi-objective", "constrained")
@@ -168,7 +169,8 @@ def _name(dataset, device, metric, kind, T=None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- building
-def _cost_column(device: str, metric: str) -> tuple[str, str]:
+def resolve_device(device: str, metric: str = "latency") -> tuple[str, str]:
+    """``(cost_metric, store column)`` of a device's cost; unknown device / metric -> the allowed ones."""
     if device in HELP_DEVICES:
         if metric != "latency":
             raise unknown(f"metric for HELP device {device}", metric, ["latency"])
@@ -209,14 +211,12 @@ def _resolve_threshold(problem, threshold, quantile) -> tuple[float, float | Non
     if threshold is not None and quantile is not None:
         raise ConfigError("give threshold (device units) or quantile (0..1 of the device's costs), not both")
     if threshold is not None:
-        if not (isinstance(threshold, (int, float, np.floating, np.integer)) and np.isfinite(threshold)
-                and threshold > 0):
-            raise ConfigError(f"threshold must be a positive number (device units), got {threshold!r}")
-        return float(threshold), None
+        return check_threshold("threshold", threshold), None
     if quantile is None:
         raise ConfigError("a constrained problem needs threshold=T (device units) or quantile=q in (0, 1); "
                           "hw_constrained_problems() builds the nine default quantile thresholds 0.1..0.9")
-    return float(cost_quantiles(problem, float(quantile))), float(quantile)
+    q = check_quantile("quantile", quantile)
+    return float(cost_quantiles(problem, q)), q
 
 
 def hw_problem(dataset: str = "cifar10", device: str = "fpga", metric: str = "latency", *,
@@ -234,12 +234,10 @@ def hw_problem(dataset: str = "cifar10", device: str = "fpga", metric: str = "la
     proxy / evaluator / proxy_metric / proxy_sense: the performance proxy (module docstring).
     cost_per_eval / cost_unit: the declared cost charged per tabular proxy evaluation.
     """
-    kind = {"bi": "bi-objective", "biobjective": "bi-objective", "mo": "bi-objective"}.get(kind, kind)
-    if kind not in KINDS:
-        raise unknown("problem kind", kind, KINDS)
+    kind = check_kind("kind", kind)
     if dataset not in DATASETS:
         raise unknown("dataset", dataset, DATASETS)
-    cost_metric, cost_col = _cost_column(device, metric)
+    cost_metric, cost_col = resolve_device(device, metric)
     store = store if store is not None else get_store()
     info: dict = {"dataset": dataset, "device": device, "cost_metric": cost_metric, "cost_source": cost_col,
                   "cost_input": "cifar10"}
@@ -289,11 +287,11 @@ def hw_problem(dataset: str = "cifar10", device: str = "fpga", metric: str = "la
         T, q = _resolve_threshold(base, threshold, quantile)
         ths, qs = (T,), (None if q is None else (q,))
     elif thresholds is not None:
-        ths, qs = tuple(float(t) for t in thresholds), None
-        if not ths or any(not (np.isfinite(t) and t > 0) for t in ths):
-            raise ConfigError(f"thresholds must be positive numbers (device units), got {thresholds!r}")
+        if not len(thresholds):
+            raise ConfigError("thresholds must be a non-empty list of positive numbers (device units), got []")
+        ths, qs = tuple(check_threshold(f"thresholds[{i}]", t) for i, t in enumerate(thresholds)), None
     else:
-        qs = tuple(float(q) for q in quantiles)
+        qs = tuple(check_quantile(f"quantiles[{i}]", q) for i, q in enumerate(quantiles))
         ths = tuple(float(t) for t in cost_quantiles(base, qs))
     base.thresholds, base.quantiles = ths, qs
     base.info["thresholds"] = list(ths)
@@ -350,23 +348,3 @@ def battery_problem(algorithm=None) -> HWProblem:
     if mo:
         return hw_problem("cifar10", "fpga", "latency", kind="bi-objective")
     return hw_problem("cifar10", "fpga", "latency", kind="constrained", quantile=0.5)
-
-
-def hw_problem_from_args(algorithm_cls=None, *, dataset: str = "cifar10", device: str = "fpga",
-                         metric: str = "latency", threshold: float | None = None, quantile: float | None = None,
-                         proxy: str = "valid", evaluator: Evaluator | None = None,
-                         allow_cifar10_costs: bool = False, kind: str | None = None) -> HWProblem:
-    """The problem ``nasbench-eval search ALGO --device ...`` builds.
-
-    Multi-objective algorithms get the bi-objective problem (judged at ``threshold`` / ``quantile`` if given, else
-    the nine quantiles); single-objective ones the constrained problem at ``threshold`` / ``quantile`` (default:
-    the median cost, recorded in ``info["threshold_default"]``).
-    """
-    if kind is None:
-        kind = "bi-objective" if getattr(algorithm_cls, "multi_objective", False) else "constrained"
-    kw = dict(proxy=proxy, evaluator=evaluator, allow_cifar10_costs=allow_cifar10_costs)
-    if kind == "constrained" and threshold is None and quantile is None:
-        p = hw_problem(dataset, device, metric, kind="constrained", quantile=0.5, **kw)
-        p.info["threshold_default"] = "quantile 0.5 (no threshold or quantile given)"
-        return p
-    return hw_problem(dataset, device, metric, kind=kind, threshold=threshold, quantile=quantile, **kw)

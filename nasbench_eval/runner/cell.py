@@ -19,36 +19,11 @@ BASE_EVAL_COLUMNS = ("cell", "algorithm", "problem", "seed", "eval", "batch", "k
                      "fitness", "feasible")
 
 
-def _build(entry: dict):
-    if entry["type"] == "nb201":
-        from ..problems import nb201_problem
-
-        if entry.get("proxy_noise_tau") is None:
-            return nb201_problem(entry["dataset"], fitness=entry.get("fitness", "valid"))
-        from ..evaluators.noise import ProxyNoiseEvaluator
-        from ..evaluators.tabular import TabularEvaluator
-        from ..tables import dataset_view
-
-        base = TabularEvaluator({"valid_acc": getattr(dataset_view(entry["dataset"]), entry.get("fitness", "valid"))})
-        noisy = ProxyNoiseEvaluator(base, entry["proxy_noise_tau"], noise_seed=entry.get("noise_seed", 0))
-        p = nb201_problem(entry["dataset"], evaluator=noisy)
-        p.info.update(proxy_noise_tau=entry["proxy_noise_tau"], noise_seed=entry.get("noise_seed", 0),
-                      achieved_tau=round(noisy.achieved_tau, 4))
-        return p
-    try:
-        from ..problems.hw import hw_problem
-    except ImportError as exc:
-        raise ConfigError(f"problem type 'hw' needs nasbench_eval.problems.hw, which is not available ({exc})") \
-            from None
-    extra = {"allow_cifar10_costs": True} if entry.get("allow_cifar10_costs") else {}
-    return hw_problem(dataset=entry["dataset"], device=entry["device"], metric=entry["metric"],
-                      threshold=entry.get("threshold"), quantile=entry.get("quantile"),
-                      kind=entry.get("kind", "constrained"), **extra)
-
-
 @lru_cache(maxsize=256)
 def _build_cached(key: str):
-    return _build(json.loads(key))
+    from ..problems.spec import ProblemSpec
+
+    return ProblemSpec.from_mapping(json.loads(key)).build()
 
 
 def build_problem(entry: dict):
@@ -68,8 +43,8 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
     from ..search import Budget, get_algorithm, run
 
     entry = cell.problem
-    if entry.get("proxy_noise_tau") is not None:  # one frozen noise field per seed, like one supernet per run
-        entry = {**entry, "noise_seed": int(cell.seed)}
+    if entry.get("proxy_noise_tau") is not None and entry.get("noise_seed") is None:
+        entry = {**entry, "noise_seed": int(cell.seed)}  # one frozen noise field per seed, like one supernet per run
     problem = build_problem(entry)
     algo = get_algorithm(cell.algorithm["name"]).from_params(cell.algorithm["params"])
     res = run(algo, problem, Budget(budget.get("evaluations"), budget.get("cost")), seed_seq)

@@ -29,14 +29,6 @@ TOP_KEYS = {"name", "description", "root_seed", "seeds", "budget", "algorithms",
 REQUIRED_TOP = ("root_seed", "seeds", "budget", "algorithms", "problems")
 BUDGET_KEYS = {"evaluations", "cost"}
 ALGO_KEYS = {"name", "params", "label"}
-PROBLEM_TYPES = ("nb201", "hw")
-PROBLEM_KEYS = {
-    "nb201": {"type", "dataset", "label", "fitness", "proxy_noise_tau"},
-    "hw": {"type", "dataset", "device", "metric", "threshold", "quantile", "kind", "label", "allow_cifar10_costs"},
-}
-HW_KINDS = ("constrained", "bi-objective")
-HW_KIND_ALIASES = {"biobjective": "bi-objective", "bi": "bi-objective"}
-DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
 
 def _check_keys(where: str, got: dict, allowed: set) -> None:
@@ -126,48 +118,10 @@ def _algorithm(i: int, entry) -> dict:
 
 
 def _problem(i: int, entry) -> dict:
-    where = f"problems[{i}]"
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{where} must be a mapping like {{type: nb201, dataset: cifar10}}, got {entry!r}")
-    typ = entry.get("type", "nb201")
-    if typ not in PROBLEM_TYPES:
-        raise ConfigError(f"{where}.type: unknown problem type {typ!r}; allowed: {', '.join(PROBLEM_TYPES)}")
-    _check_keys(f"{where} (type {typ})", entry, PROBLEM_KEYS[typ])
-    ds = entry.get("dataset", "cifar10")
-    if ds not in DATASETS:
-        raise ConfigError(f"{where}.dataset: unknown dataset {ds!r}; allowed: {', '.join(DATASETS)}")
-    p = {"type": typ, "dataset": ds}
-    if typ == "nb201":
-        p["fitness"] = str(entry.get("fitness", "valid"))
-        default_label = f"nb201-{ds}" + ("" if p["fitness"] == "valid" else f"-{p['fitness']}")
-        tau = entry.get("proxy_noise_tau")
-        if tau is not None:
-            if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not -1 < tau <= 1:
-                raise ConfigError(f"{where}.proxy_noise_tau must be a Kendall tau in (-1, 1], got {tau!r}")
-            p["proxy_noise_tau"] = float(tau)
-            default_label += f"-tau{tau:g}"
-    else:
-        for k in ("device", "metric"):
-            if k not in entry:
-                raise ConfigError(f"{where} (type hw) needs {k!r}")
-            p[k] = str(entry[k])
-        kind = entry.get("kind", "constrained")
-        kind = HW_KIND_ALIASES.get(kind, kind)
-        if kind not in HW_KINDS:
-            raise ConfigError(f"{where}.kind: unknown kind {kind!r}; allowed: {', '.join(HW_KINDS)}")
-        thr, q = entry.get("threshold"), entry.get("quantile")
-        if kind == "constrained" and (thr is None) == (q is None):
-            raise ConfigError(f"{where} (kind constrained) needs exactly one of 'threshold' or 'quantile', "
-                              f"got threshold={thr!r}, quantile={q!r}")
-        if q is not None and not (isinstance(q, (int, float)) and 0 < q < 1):
-            raise ConfigError(f"{where}.quantile must be in (0, 1), got {q!r}")
-        p.update(kind=kind, threshold=None if thr is None else float(thr), quantile=None if q is None else float(q))
-        if entry.get("allow_cifar10_costs"):
-            p["allow_cifar10_costs"] = True
-        tail = "" if kind == "bi-objective" else (f"-le{thr:g}" if thr is not None else f"-q{q:g}")
-        default_label = f"hw-{ds}-{p['device']}-{p['metric']}" + (tail or "-bi")
-    p["label"] = str(entry.get("label", default_label))
-    return p
+    """A YAML problem entry, validated and normalised by the one problem specification (ProblemSpec)."""
+    from ..problems.spec import ProblemSpec
+
+    return ProblemSpec.from_mapping(entry, where=f"problems[{i}]").to_dict()
 
 
 def _unique(kind: str, labels: list[str]) -> None:
