@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..evaluators.base import Evaluation
+from .params import validate_params
 
 
 class Algorithm:
@@ -31,6 +32,11 @@ class Algorithm:
     paper: ClassVar[str] = ""
     multi_objective: ClassVar[bool] = False  # True: optimises all of problem.F; False: problem.fitness
     spaces: ClassVar[tuple[str, ...]] = ("nb201",)
+    # parameter name -> Interval / Options / Boolean / Optional / Sequence (nasbench_eval.search.params);
+    # checked by from_params and at setup. Undeclared parameters must have the type of their default.
+    parameter_constraints: ClassVar[dict] = {}
+    # check name -> reason: checks of nasbench_eval.testing.check_algorithm this algorithm is known to fail
+    battery_exceptions: ClassVar[dict] = {}
 
     # ------------------------------------------------------------------ parameters (scikit-learn style)
     @classmethod
@@ -49,18 +55,8 @@ class Algorithm:
 
     @classmethod
     def from_params(cls, params: dict) -> "Algorithm":
-        bad = set(params) - set(cls.param_names())
-        if bad:
-            raise ConfigError(f"unknown parameter(s) {sorted(bad)} for algorithm {cls.name!r}; allowed: "
-                              f"{', '.join(f'{k}={v!r}' for k, v in cls.defaults().items()) or '(none)'}")
-        defaults = cls.defaults()
-        for k, v in params.items():
-            d = defaults[k]
-            ok = (d is None or v is None or type(d) is type(v) or (isinstance(d, float) and isinstance(v, int)
-                  and not isinstance(v, bool)) or (isinstance(d, (list, tuple)) and isinstance(v, (list, tuple))))
-            if not ok:
-                raise ConfigError(f"parameter {k!r} of algorithm {cls.name!r} takes a {type(d).__name__} "
-                                  f"(default {d!r}); got {v!r}")
+        """Build from a mapping (YAML / CLI), checked by :func:`~nasbench_eval.search.params.validate_params`."""
+        validate_params(cls, params)
         return cls(**params)
 
     def __repr__(self) -> str:
@@ -70,6 +66,7 @@ class Algorithm:
     def setup(self, problem, rng: np.random.Generator) -> None:
         if not isinstance(rng, np.random.Generator):
             raise ConfigError(f"setup needs a numpy.random.Generator, got {type(rng).__name__}")
+        validate_params(self, self.get_params())
         if problem.space.name not in self.spaces:
             raise ConfigError(f"algorithm {self.name!r} runs on spaces {self.spaces}, not {problem.space.name!r}")
         if self.multi_objective is False and problem.n_obj > 1 and not getattr(self, "scalarises", False):
