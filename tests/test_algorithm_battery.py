@@ -1,156 +1,165 @@
-"""One battery of checks that every registered algorithm must pass (scikit-learn's estimator checks in spirit).
-
-Algorithms are discovered through the entry-point group, exactly as a user's plug-in would be. An algorithm that
-needs a hardware-aware problem declares ``battery_problem = "hw"`` and gets ``problems.hw.battery_problem(cls)``.
-Known exceptions are declared in KNOWN_EXCEPTIONS with a reason.
-"""
+"""The shared battery (nasbench_eval.testing) on every algorithm discovery finds, plug-ins included, and the
+battery's own tests: each check must fail a deliberately broken algorithm."""
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 import pytest
 
-from nasbench_eval import Evaluation, Evaluator, Problem, get_algorithm, run
-from nasbench_eval.search import available
+from nasbench_eval import Algorithm, run, testing
+from nasbench_eval.errors import ConfigError
+from nasbench_eval.search import available, get_algorithm
+from nasbench_eval.search.params import Interval
 
-BUDGET = 120
 ALGORITHMS = available()
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
-
-
-def _problem_for(cls, c10_problem):
-    if getattr(cls, "battery_problem", None) == "hw":
-        from nasbench_eval.problems import hw
-
-        return hw.battery_problem(cls)
-    return c10_problem
-
-
-def _digest(res) -> str:
-    t = res.trajectory
-    h = hashlib.sha256()
-    for k in sorted(t):
-        h.update(k.encode())
-        h.update(np.ascontiguousarray(t[k]).tobytes())
-    return h.hexdigest()
-
-
-def _skip_known(name, check):
-    if (name, check) in KNOWN_EXCEPTIONS:
-        pytest.skip(KNOWN_EXCEPTIONS[(name, check)])
-
-
-@pytest.fixture(params=ALGORITHMS)
-def algo(request, c10_problem):
-    cls = get_algorithm(request.param)
-    return request.param, cls, _problem_for(cls, c10_problem)
+CHECKS = [f.__name__ for f in testing.ALL_CHECKS]
 
 
 def test_registry_is_not_empty():
     assert {"random", "rea", "nsga2"} <= set(ALGORITHMS)
 
 
-def test_same_seed_same_trajectory_different_seed_differs(algo):
-    name, cls, problem = algo
-    _skip_known(name, "determinism")
-    a, b = run(cls(), problem, BUDGET, seed=7), run(cls(), problem, BUDGET, seed=7)
-    assert _digest(a) == _digest(b)
-    assert [c["index"] for c in a.chosen] == [c["index"] for c in b.chosen]
-    c = run(cls(), problem, BUDGET, seed=8)
-    assert not np.array_equal(a.trajectory["key"], c.trajectory["key"])
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_battery(name, check):
+    cls = get_algorithm(name)
+    reason = (getattr(cls, "battery_exceptions", None) or {}).get(check)
+    if reason:
+        pytest.skip(f"declared by {name}: {reason}")
+    getattr(testing, check)(cls)
 
 
-def test_budget_respected_and_archs_valid(algo):
-    name, cls, problem = algo
-    res = run(cls(), problem, BUDGET, seed=1)
-    t = res.trajectory
-    assert res.evaluations <= BUDGET
-    assert int((~t["cached"]).sum()) == res.evaluations
-    assert np.all((t["key"] >= 0) & (t["key"] < problem.space.size))
-    assert len(res.chosen) >= 1
-    for c in res.chosen:
-        assert problem.space.key(problem.space.parse(c["arch"])) == c["index"]
-        if problem.allowed is not None:
-            assert problem.allowed[c["index"]], "an algorithm chose an architecture outside the covered space"
+# ------------------------------------------------------------------------------------------------ the battery's tests
+class Tiny(Algorithm):
+    """A correct small algorithm: uniform sampling, the base class's feasibility-first answer."""
+
+    name = "tiny"
+    summary = "uniform sampling (battery self-test)"
+    spaces = ("nb201", "darts")
+    parameter_constraints = {"batch_size": Interval(int, 1, None)}
+
+    def __init__(self, batch_size: int = 10):
+        self.batch_size = batch_size
+
+    def ask(self):
+        return self.space.random(self.rng, self.batch_size)
 
 
-def test_constructor_only_stores_parameters(algo):
-    name, cls, _ = algo
-    inst = cls()
-    assert inst.get_params() == cls.defaults()
-    assert cls.summary, f"{name} needs a one-line summary"
+class CheatsInAsk(Tiny):
+    name = "cheats-in-ask"
+
+    def ask(self):
+        arch = self.space.random(self.rng, 1)
+        self.problem.report(arch)  # peeks at test accuracy
+        return arch
 
 
-def test_unknown_parameter_is_a_clear_error(algo):
-    from nasbench_eval.errors import ConfigError
+class CheatsInResult(Tiny):
+    """Searches honestly, then picks its answer by test accuracy (the leak of NEvoNAS's reference code)."""
 
-    name, cls, _ = algo
-    with pytest.raises(ConfigError, match="unknown parameter"):
-        cls.from_params({"no_such_parameter": 1})
+    name = "cheats-in-result"
 
-
-class _HolesEvaluator(Evaluator):
-    """Wraps an evaluator and returns NaN for about a quarter of the space (deterministic by index)."""
-
-    def __init__(self, inner):
-        self.inner, self.metrics, self.cost_unit = inner, inner.metrics, inner.cost_unit
-        self.store = getattr(inner, "store", None)
-
-    def _evaluate(self, archs):
-        from nasbench_eval.spaces import nb201
-
-        ev = self.inner.evaluate(archs)
-        holes = (np.atleast_1d(nb201.ops_to_index(archs)) % 4) == 0
-        return Evaluation({k: np.where(holes, np.nan, v) for k, v in ev.values.items()}, ev.cost, ev.cached)
+    def result(self):
+        archs = np.concatenate(self.archive_archs)
+        test = self.problem.report(archs)["test_acc"]
+        return archs[[int(np.nanargmax(test))]]
 
 
-def test_survives_nan_metrics(algo):
-    name, cls, problem = algo
-    _skip_known(name, "nan")
-    holey = Problem(problem.space, _HolesEvaluator(problem.evaluator), problem.objectives, problem.constraints,
-                    problem.report_columns, problem.allowed, problem.name + "-holes", dict(problem.info))
-    res = run(cls(), holey, BUDGET, seed=3)
-    assert res.evaluations <= BUDGET
-    first = problem.objectives[0].metric
-    assert any(c["metrics"][first] is not None for c in res.chosen), "the answer should be an evaluated arch"
+class IgnoresConstraints(Tiny):
+    """Answers the best fitness seen, feasible or not."""
+
+    name = "ignores-constraints"
+
+    def result(self):
+        archs, fit = np.concatenate(self.archive_archs), np.concatenate(self.archive_fitness)
+        return archs[[int(np.argmax(fit))]]
 
 
-def test_no_test_metric_is_read_during_search(algo):
-    """The run loop forbids test columns while the algorithm runs (a read raises); the spy double-checks."""
-    from nasbench_eval.tables.columns import is_test_column
+class GlobalRandom(Tiny):
+    name = "global-random"
 
-    name, cls, problem = algo
-    store = getattr(problem.evaluator, "store", None)
-    if store is None:
-        pytest.skip("evaluator without a store")
-    reads = []
-    original = store.column_id
-
-    def spy(col):
-        reads.append((col, bool(store._forbidden)))
-        return original(col)
-
-    store.column_id = spy
-    try:
-        res = run(cls(), problem, BUDGET, seed=5)
-    finally:
-        del store.column_id
-    assert res.evaluations > 0
-    assert not [c for c, during in reads if during and is_test_column(c)]
-    assert any(is_test_column(c) for c, during in reads if not during), "test metrics are reported after search"
+    def ask(self):
+        return self.space.random(np.random.default_rng(), self.batch_size)  # not the run's Generator
 
 
-def test_the_leakage_guard_catches_a_cheater(c10_problem):
-    from nasbench_eval import Algorithm
+class BusyConstructor(Tiny):
+    name = "busy-constructor"
 
-    class Cheater(Algorithm):
-        name = "cheater"
+    def __init__(self, batch_size: int = 10):
+        if batch_size < 1:
+            raise ConfigError("batch_size must be >= 1")
+        self.batch_size = batch_size
+        self.population = []
 
-        def ask(self):
-            arch = self.space.random(self.rng, 1)
-            self.problem.report(arch)  # peeks at test accuracy
-            return arch
 
+class Undeclared(Tiny):
+    name = "undeclared"
+    parameter_constraints = {}
+
+
+class ChokesOnNaN(Tiny):
+    name = "chokes-on-nan"
+
+    def _tell(self, archs, evaluation):
+        if np.isnan(self.problem.fitness(evaluation)).any() or np.isinf(self.problem.fitness(evaluation)).any():
+            raise ValueError("cannot sort NaN")
+
+
+def test_a_correct_algorithm_passes_the_whole_battery():
+    out = testing.check_algorithm(Tiny)
+    assert out == {c: "passed" for c in CHECKS}
+
+
+@pytest.mark.parametrize("cls, check, message", [
+    (CheatsInAsk, "check_no_test_read", r"read the test/report column .* in ask\(\)"),
+    (CheatsInResult, "check_no_test_read", r"read the test/report column .* in result\(\)"),
+    (IgnoresConstraints, "check_feasible_answer", r"answered infeasible architecture"),
+    (GlobalRandom, "check_determinism", r"two runs with seed 7 differ"),
+    (BusyConstructor, "check_constructor", r"__init__ sets attributes \['population'\]"),
+    (Undeclared, "check_parameter_constraints", r"parameters \['batch_size'\] have no declared constraint"),
+    (ChokesOnNaN, "check_nan_robust", r"crashed when some evaluations are NaN"),
+])
+def test_each_check_fails_a_broken_algorithm(cls, check, message):
+    with pytest.raises(AssertionError, match=message):
+        getattr(testing, check)(cls)
+
+
+def test_check_algorithm_lists_every_failed_check_and_honours_declared_exceptions():
+    with pytest.raises(AssertionError, match=r"'cheats-in-result' failed \d of 8 checks:\n(.*\n)*- check_no_test_read: "
+                                             r".* in result\(\)"):
+        testing.check_algorithm(CheatsInResult)
+
+    class Excused(IgnoresConstraints):
+        battery_exceptions = {"check_feasible_answer": "demonstration", "check_fresh_process_determinism": "local"}
+
+    out = testing.check_algorithm(Excused)
+    assert out["check_feasible_answer"] == "skipped: demonstration" and out["check_determinism"] == "passed"
+
+    class Typo(Tiny):
+        battery_exceptions = {"check_determinsm": "typo"}
+
+    with pytest.raises(ConfigError, match="unknown checks \\['check_determinsm'\\]"):
+        testing.check_algorithm(Typo)
+
+
+def test_a_class_a_fresh_process_cannot_import_is_named():
+    class Local(Tiny):
+        pass
+
+    with pytest.raises(AssertionError, match="cannot be imported by a fresh process"):
+        testing.check_fresh_process_determinism(Local)
+
+
+def test_the_run_loop_guard_refuses_a_test_read_during_search(c10_problem):
     with pytest.raises(RuntimeError, match="leakage"):
-        run(Cheater(), c10_problem, 10, seed=0)
+        run(CheatsInAsk(), c10_problem, 10, seed=0)
+
+
+def test_problem_keys_follow_what_the_algorithm_declares():
+    assert testing.problem_keys(Tiny) == ["single-objective", "constrained", "darts"]
+    assert "multi-objective" in testing.problem_keys(get_algorithm("nsga2"))
+
+    class NoConstraints(Tiny):
+        handles_constraints = False
+        spaces = ("nb201",)
+
+    assert testing.problem_keys(NoConstraints) == ["single-objective"]
