@@ -106,12 +106,8 @@ def resolve_threshold(problem, threshold) -> float:
         return float(threshold)
     if problem.constraints:
         return float(problem.constraints[0].threshold)
-    ths = tuple(getattr(problem, "thresholds", ()) or ())
-    if len(ths) == 1:
-        return float(ths[0])
-    raise ConfigError(f"HW-EvRSNAS runs once per threshold: problem {problem.name!r} has no constraint and "
-                      f"{len(ths)} thresholds; pass threshold=T or use hw_problem(kind='constrained', ...) / "
-                      "hw_constrained_problems(...)")
+    raise ConfigError(f"HW-EvRSNAS runs once per threshold: problem {problem.name!r} has no cost constraint; pass "
+                      "threshold=T or use hw_problem(kind='constrained', ...) / hw_constrained_problems(...)")
 
 
 class HWEvRSNAS(Algorithm):

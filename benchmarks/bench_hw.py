@@ -5,13 +5,15 @@ For each device (default: the four fully covered ones, latency, cifar10) and eac
 * MO-HDNAS (one run, bi-objective problem; its front is judged at the nine quantile thresholds 0.1..0.9),
 * MO-HDNAS without the diversity objective (ablation),
 * plain pymoo NSGA-II on the two objectives (``algorithms/nsga2.py``),
-* HW-EvRSNAS, nine runs (one constrained problem per quantile threshold); its nine answers are also scored as a
-  front (HV of the nine answers).
+* HW-EvRSNAS, nine runs (one constrained problem per distinct quantile threshold),
+* random search, nine runs at the same per-run budget (the baseline HW-EvRSNAS must beat).
+
+Nine constrained answers are judged by gap and feasibility only (no HV: nine picks are not a front).
 
 Reported per device and method (mean over seeds; ± = std, ddof=0): evaluations (distinct, charged), simulated cost
 (evaluations x the declared per-evaluation cost ``--cost-per-eval``, default 1 unit = one proxy evaluation),
-normalised HV and IGD+ (proxy space, true front ideal/nadir normalisation, reference 1.1), share of feasible picks
-over the 9 x seeds thresholds (an infeasible or missing pick is a failure), and the gap (points of test accuracy)
+normalised HV and IGD+ (proxy space, normalised over the true front of the connected archs, reference 1.1: see
+``nasbench_eval.judge.fronts``), share of feasible picks over the 9 x seeds thresholds (an infeasible or missing pick is a failure), and the gap (points of test accuracy)
 of the feasible picks to the constrained optimum (best proxy with cost <= T), mean and worst.
 
     python benchmarks/bench_hw.py --seeds 30 --out benchmarks/results/bench_hw.md
@@ -24,11 +26,11 @@ import time
 
 import numpy as np
 
-from nasbench_eval.indicators import evaluate_front, threshold_report
+from nasbench_eval.judge import judge_run
 from nasbench_eval.problems.hw import FULL_COVERAGE_DEVICES, hw_problem
 from nasbench_eval.search import Budget, get_algorithm, run
 
-METHODS = ("mo-hdnas", "mo-hdnas (no diversity)", "nsga2 (2 obj)", "hw-evrsnas x9")
+METHODS = ("mo-hdnas", "mo-hdnas (no diversity)", "nsga2 (2 obj)", "hw-evrsnas x9", "random x9")
 
 
 def _mo_cell(method: str, problem, seed: int, budget: int) -> dict:
@@ -40,36 +42,36 @@ def _mo_cell(method: str, problem, seed: int, budget: int) -> dict:
         algo = get_algorithm("nsga2")()
     res = run(algo, problem, Budget(evaluations=budget), seed=np.random.SeedSequence([seed, 1]))
     keys = np.array([c["index"] for c in res.chosen], dtype=np.int64)
-    ind = evaluate_front(problem, keys)
-    per = threshold_report(problem, keys, problem.thresholds)
-    return {"evaluations": res.evaluations, "hv_norm": ind["hv_norm"], "igd_plus": ind["igd_plus"],
+    j = judge_run(problem, keys)
+    per = j["per_threshold"]
+    return {"evaluations": res.evaluations, "hv_norm": j["summary"]["hv_norm"], "igd_plus": j["summary"]["igd_plus"],
             "feasible": [p["feasible"] for p in per], "gaps": [p["gap"] for p in per if p["gap"] is not None],
             "runs": 1, "wall": res.wall_seconds}
 
 
-def _evrs_cell(problem, seed: int, budget: int) -> dict:
-    algo = get_algorithm("hw-evrsnas")()
-    evals, answers, feas, gaps, wall = 0, [], [], [], 0.0
+def _per_threshold_cell(name: str, problem, seed: int, budget: int) -> dict:
+    algo = get_algorithm(name)()
+    evals, feas, gaps, wall = 0, [], [], 0.0
     for j, T in enumerate(problem.thresholds):
         q = problem.with_threshold(threshold=T)
         res = run(algo, q, Budget(evaluations=budget), seed=np.random.SeedSequence([seed, 2, j]))
         evals += res.evaluations
         wall += res.wall_seconds
-        k = res.chosen[0]["index"]
-        answers.append(k)
-        (p,) = threshold_report(q, np.array([k]), (T,), pick="answer")
+        (p,) = judge_run(q, [res.chosen[0]["index"]])["per_threshold"]
         feas.append(p["feasible"])
         if p["gap"] is not None:
             gaps.append(p["gap"])
-    ind = evaluate_front(problem, np.array(answers))
-    return {"evaluations": evals, "hv_norm": ind["hv_norm"], "igd_plus": ind["igd_plus"], "feasible": feas,
+    return {"evaluations": evals, "hv_norm": None, "igd_plus": None, "feasible": feas,
             "gaps": gaps, "runs": len(problem.thresholds), "wall": wall}
 
 
 def _cell(device: str, metric: str, dataset: str, method: str, seed: int, budget: int) -> tuple:
     extra = {"allow_cifar10_costs": True} if dataset != "cifar10" else {}
     problem = hw_problem(dataset, device, metric, **extra)
-    out = _evrs_cell(problem, seed, budget) if method == "hw-evrsnas x9" else _mo_cell(method, problem, seed, budget)
+    if method.endswith(" x9"):
+        out = _per_threshold_cell(method.split()[0], problem, seed, budget)
+    else:
+        out = _mo_cell(method, problem, seed, budget)
     return device, method, seed, out
 
 
@@ -126,7 +128,8 @@ def main(argv=None) -> int:
     results: dict = {}
     for dev, m, _, out in outs:
         results.setdefault((dev, m), []).append(out)
-    md = [f"### HW-aware search on {args.dataset} ({args.metric}): MO-HDNAS (1 run) vs HW-EvRSNAS (9 runs)", "",
+    md = [f"### HW-aware search on {args.dataset} ({args.metric}): MO-HDNAS (1 run) vs HW-EvRSNAS and random "
+          "search (9 runs)", "",
           f"{args.seeds} seeds; budget {args.budget} evaluations per run; thresholds = the nine quantiles 0.1..0.9 of "
           f"the device cost; proxy = 200-epoch validation accuracy (tabular); gap = test accuracy of the constrained "
           f"optimum (best proxy under T) minus the pick's, over feasible picks.", "",

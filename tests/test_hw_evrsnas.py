@@ -6,6 +6,7 @@ import pytest
 
 from algorithms.hw_evrsnas import HWEvRSNAS, penalty
 from nasbench_eval.errors import ConfigError
+from nasbench_eval.judge import finalise_result
 from nasbench_eval.problems import hw_constrained_problems, hw_problem, nb201_problem
 from nasbench_eval.search import run
 
@@ -23,7 +24,7 @@ def test_answer_is_feasible_and_close(q):
     assert res.evaluations <= 1000 and res.stopped_by in ("algorithm", "budget")
     (c,) = res.chosen
     assert c["metrics"]["fpga_latency_ms"] <= p.threshold
-    out = p.finalise_result(res)
+    out = finalise_result(p, res)
     assert out["per_threshold"][0]["feasible"] and out["per_threshold"][0]["gap"] <= 2.5
 
 

@@ -7,13 +7,14 @@ from pymoo.indicators.hv import HV
 from pymoo.indicators.igd import IGD
 from pymoo.indicators.igd_plus import IGDPlus
 
-from nasbench_eval.indicators import (
+from nasbench_eval.judge import (
     REF_POINT,
-    evaluate_front,
+    band_front_keys,
     front_indicators,
+    front_quality,
     hypervolume,
+    judge_thresholds,
     normalise,
-    threshold_report,
 )
 from nasbench_eval.problems import hw_problem
 
@@ -49,9 +50,9 @@ def test_front_indicators_match_pymoo_in_normalised_space():
 def test_true_front_scores_one_and_a_subset_less():
     p = hw_problem("cifar10", "fpga")
     gt = p.ground_truth()
-    full = evaluate_front(p, gt.front_keys)
+    full = front_quality(gt, gt.front_keys)
     assert full["hv_norm"] == pytest.approx(1.0) and full["igd_plus"] == pytest.approx(0.0)
-    part = evaluate_front(p, gt.front_keys[::2])
+    part = front_quality(gt, gt.front_keys[::2])
     assert 0 < part["hv_norm"] < 1 and part["igd"] > 0
     assert full["test"]["hv_norm"] <= 1.0 + 1e-12
 
@@ -59,13 +60,34 @@ def test_true_front_scores_one_and_a_subset_less():
 def test_threshold_report_gap_and_failures():
     p = hw_problem("cifar10", "fpga")
     gt = p.ground_truth()
-    rep = threshold_report(p, gt.front_keys, p.thresholds)
+    rep = judge_thresholds(gt, gt.front_keys, p.thresholds)
     for r in rep:  # the true front contains every constrained optimum: zero gap, all feasible
         assert r["feasible"] and r["gap"] == pytest.approx(0.0) and r["proxy_gap"] == pytest.approx(0.0)
         assert r["gap_oracle"] >= -1e-9
     expensive = int(np.nanargmax(gt.cost))
-    rep = threshold_report(p, np.array([expensive]), p.thresholds)
+    rep = judge_thresholds(gt, np.array([expensive]), p.thresholds)
     assert not any(r["feasible"] for r in rep) and all(r["gap"] is None for r in rep)
-    answer = threshold_report(p.with_threshold(quantile=0.9), np.array([expensive]), (p.thresholds[-1],),
-                              pick="answer")
+    answer = judge_thresholds(gt, np.array([expensive]), (p.thresholds[-1],), pick="answer")
     assert answer[0]["feasible"] is False
+
+
+def test_band_excludes_disconnected_cells_from_the_normalisation():
+    """raspi4: the cheapest arch is a disconnected cell at chance accuracy; it sets no nadir (hv is over the band)."""
+    from nasbench_eval.spaces import nb201
+
+    p = hw_problem("cifar10", "raspi4")
+    gt = p.ground_truth()
+    cheapest = int(np.nanargmin(gt.cost))
+    assert nb201.is_disconnected(nb201.index_to_ops(cheapest)) and gt.test[cheapest] < 11
+    band = band_front_keys(gt, "test")
+    assert not nb201.is_disconnected(nb201.index_to_ops(band)).any()
+    assert gt.test[band].min() > 80  # the band's nadir is a real network, not a 10 % cell
+    # a random-search front (1,000 archs): normalised by the full front (nadir = the 10 % cell) it scores > 0.99
+    from nasbench_eval.problems.ground_truth import pareto_mask_2d
+
+    keys = np.random.default_rng(0).choice(nb201.N_ARCHS, 1000, replace=False)
+    keys = keys[pareto_mask_2d(gt.F(keys, "proxy"))]
+    full = front_indicators(gt.F(keys, "proxy"), gt.front_F("proxy"))
+    band = front_quality(gt, keys)
+    assert full["hv_norm"] > 0.99 and band["hv_norm"] < full["hv_norm"] - 0.02
+    assert band["true_front_size"] == len(band_front_keys(gt, "proxy")) < len(gt.front_keys)

@@ -20,7 +20,7 @@ def test_rea_reaches_942_on_cifar10_over_30_seeds(c10_problem):
 @pytest.mark.slow
 def test_mo_hdnas_front_quality_on_fpga_over_30_seeds():
     """Issue 4: cifar10 / fpga latency, <= 1,000 evaluations: mean normalised HV >= 0.97, feasible picks, gap <= 1."""
-    from nasbench_eval.indicators import evaluate_front, threshold_report
+    from nasbench_eval.judge import judge_run
     from nasbench_eval.problems.hw import hw_problem
 
     problem = hw_problem("cifar10", "fpga", "latency", kind="bi-objective")
@@ -28,8 +28,9 @@ def test_mo_hdnas_front_quality_on_fpga_over_30_seeds():
     for s in range(30):
         res = run(get_algorithm("mo-hdnas")(), problem, 1000, seed=s)
         keys = np.array([c["index"] for c in res.chosen])
-        hv.append(evaluate_front(problem, keys)["hv_norm"])
-        for p in threshold_report(problem, keys, problem.thresholds):
+        j = judge_run(problem, keys)
+        hv.append(j["summary"]["hv_norm"])
+        for p in j["per_threshold"]:
             feasible.append(p["feasible"])
             if p["gap"] is not None:
                 gaps.append(p["gap"])

@@ -109,8 +109,10 @@ def _search(args) -> int:
     res = run(algo, problem, Budget(evaluations=budget), seed=args.seed, progress=args.progress)
     out = res.to_json()
     out["dataset"] = args.dataset
-    if hasattr(problem, "finalise_result"):  # HW problems add per-threshold picks, the front and indicators
-        out.update(problem.finalise_result(res))
+    if hasattr(problem, "ground_truth"):  # HW problems add per-threshold picks, the front and indicators
+        from ..judge import finalise_result
+
+        out.update(finalise_result(problem, res))
     if args.json:
         print(json.dumps(out, indent=1))
         return 0

@@ -83,10 +83,16 @@ class Problem:
         return np.where(np.isnan(F), np.inf, F)
 
     def G(self, ev: Evaluation) -> np.ndarray:
-        """Constraint matrix ``(n, n_constraints)``, feasible where <= 0; NaN -> +inf (infeasible)."""
+        """Constraint matrix ``(n, n_constraints)``, feasible where <= 0; NaN -> +inf (infeasible).
+
+        Tie-safe: a value that is the same physical cost as the threshold (equal up to float rounding, see
+        :mod:`nasbench_eval.problems.costs`) gives exactly 0, i.e. feasible.
+        """
+        from .costs import constraint_slack
+
         if not self.constraints:
             return np.zeros((len(ev), 0))
-        G = np.stack([ev.values[c.metric] - c.threshold for c in self.constraints], axis=1)
+        G = np.stack([constraint_slack(ev.values[c.metric], c.threshold) for c in self.constraints], axis=1)
         return np.where(np.isnan(G), np.inf, G)
 
     def feasible(self, ev: Evaluation) -> np.ndarray:

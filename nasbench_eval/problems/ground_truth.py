@@ -1,26 +1,28 @@
 """Exhaustive ground truth of a hardware-aware problem: the limit every algorithm is measured against.
 
-Over the problem's allowed archs (all 15,625, or the covered ones of a partial-coverage device) we compute
-
-* the true Pareto front of (proxy, cost) -- proxy maximised (or minimised for ``*_loss``), cost minimised --
-  and of (test accuracy, cost) for reporting;
-* per threshold T the constrained optimum: the best proxy with cost <= T (ties: lower cost, then lower index) and
-  its test accuracy, and the best test accuracy with cost <= T (the oracle).
+Over the problem's allowed archs (all 15,625, or the covered ones of a partial-coverage device) we hold full-length
+arrays of the proxy, the device cost and the test accuracy, and compute the true Pareto front of (proxy, cost) --
+proxy maximised (or minimised for ``*_loss``), cost minimised -- and of (test accuracy, cost) for reporting.
+Costs are tie-snapped (:func:`nasbench_eval.problems.costs.snap_costs`): float-rounding copies of one physical cost
+are one value here. Judging a run against this truth (picks, gaps, constrained optima, HV / IGD) is the job of
+:mod:`nasbench_eval.judge`; this module only holds the data.
 
 The proxy is read from its store column when it has one; a cheap tabular-backed evaluator (e.g. proxy noise) is
 evaluated on every arch; a live proxy has no exhaustive truth (``proxy`` is None, and only the test-accuracy
-front and the oracle optimum exist). Results are cached in memory per (proxy, cost, test, coverage) setting.
-Reading test columns here is reporting, never searching: calling it during a search raises (store guard).
+front exists). Results are cached in memory per (proxy, cost, test, coverage) setting.
+Reading test columns here is reporting, never searching: calling it during a search raises (leakage guard).
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..evaluators.tabular import TabularEvaluator
 from ..spaces import nb201
+from ..tables.store import leakage_guard_active
+from .costs import snap_costs
 
 _CACHE: dict[tuple, "GroundTruth"] = {}
 
@@ -66,6 +68,7 @@ class GroundTruth:
     test: np.ndarray
     front_keys: np.ndarray | None  # true (proxy, cost) front, sorted by cost
     test_front_keys: np.ndarray  # true (test accuracy, cost) front, sorted by cost
+    derived: dict = field(default_factory=dict, repr=False)  # results the judge derives from these arrays (cache)
 
     # ---- objective matrices in the minimisation convention of Problem.F: [signed proxy, cost]
     def F(self, keys, space: str = "proxy") -> np.ndarray:
@@ -89,29 +92,6 @@ class GroundTruth:
     def signed_proxy(self) -> np.ndarray:
         return self.proxy * (1.0 if self.proxy_sense == "max" else -1.0)
 
-    def constrained_optimum(self, T: float) -> dict:
-        """Best proxy with cost <= T (and its test accuracy), and the best test accuracy with cost <= T."""
-        feas = self.allowed & np.isfinite(self.cost) & (self.cost <= T)
-        out = {"threshold": float(T), "feasible_archs": int(feas.sum())}
-        if not feas.any():
-            return out | {"opt_index": None, "opt_proxy": None, "opt_test_acc": None, "opt_cost": None,
-                          "best_test_index": None, "best_test_acc": None}
-        idx = np.flatnonzero(feas)
-        if self.proxy is not None:
-            sp = self.signed_proxy()[idx]
-            ok = np.isfinite(sp)
-            cand = idx[ok]
-            o = np.lexsort((cand, self.cost[cand], -sp[ok]))[0] if cand.size else None
-            k = int(cand[o]) if o is not None else None
-        else:
-            k = None
-        t = self.test[idx]
-        b = int(idx[np.lexsort((idx, self.cost[idx], -np.where(np.isnan(t), -np.inf, t)))[0]])
-        return out | {"opt_index": k, "opt_proxy": None if k is None else float(self.proxy[k]),
-                      "opt_test_acc": None if k is None else float(self.test[k]),
-                      "opt_cost": None if k is None else float(self.cost[k]),
-                      "best_test_index": b, "best_test_acc": float(self.test[b])}
-
 
 def _cheap(ev) -> bool:
     """True when evaluating all 15,625 archs is a table look-up (a TabularEvaluator under wrappers)."""
@@ -126,6 +106,9 @@ def _cheap(ev) -> bool:
 
 def ground_truth(problem) -> GroundTruth:
     """The (cached) exhaustive ground truth of a :class:`~nasbench_eval.problems.hw.HWProblem`."""
+    if leakage_guard_active():  # the cached arrays hold test accuracies
+        raise RuntimeError("the exhaustive ground truth was read while a search is running (test-metric leakage): "
+                           "it is read only after the search, by the judge")
     ev = problem.evaluator
     store = ev.store
     n = nb201.N_ARCHS
@@ -146,6 +129,7 @@ def ground_truth(problem) -> GroundTruth:
         proxy = None
     for a in (cost, test) + ((proxy,) if proxy is not None else ()):
         a[~allowed] = np.nan
+    cost = snap_costs(cost)
     gt = GroundTruth(allowed, proxy, problem.proxy_sense, cost, test, None, np.empty(0, dtype=np.int64))
     all_keys = np.arange(n)
     tk = np.flatnonzero(pareto_mask_2d(gt.F(all_keys, "test")))

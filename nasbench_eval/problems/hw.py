@@ -4,11 +4,13 @@ Two kinds (both over the NB201 space, scored by one :class:`HWEvaluator` = proxy
 
 * ``"bi-objective"``: maximise the proxy, minimise the device cost (MO-HDNAS, NSGA-II). The problem carries a set
   of ``thresholds`` (default: the nine quantiles 0.1..0.9 of the device cost) at which the returned front is
-  judged: per threshold, the front member with the best proxy whose cost is <= T (:func:`pick_per_threshold`).
+  judged: per threshold, the front member with the best proxy whose cost is <= T (:mod:`nasbench_eval.judge`).
 * ``"constrained"``: maximise the proxy subject to ``cost <= T`` (HW-EvRSNAS: one run per threshold).
 
 Thresholds are explicit (``threshold=T``, device units) or quantiles (``quantile=q``) of the device's cost
-distribution over the *allowed* archs (``numpy.quantile``, linear interpolation). Devices with partial coverage
+distribution over the *allowed* archs (``numpy.quantile``, linear interpolation, over tie-snapped costs: see
+:mod:`.costs`; thresholds that are one physical value are judged once, noted in ``info["merged_thresholds"]``).
+Every ``cost <= T`` is tie-safe. Devices with partial coverage
 (edgegpu, edgetpu, eyeriss energy / arithmetic intensity) restrict the space to the covered archs through the
 problem's ``allowed`` mask (no imputation); ``problem.info["coverage"]`` says so and is recorded with every result.
 
@@ -41,6 +43,8 @@ from ..tables.columns import (
 )
 from ..tables.store import BenchmarkStore, get_store
 from .base import Constraint, Objective, Problem
+from .costs import cost_quantiles as _tie_safe_quantiles
+from .costs import merge_thresholds, pick_per_threshold  # noqa: F401 - pick_per_threshold: the one pick rule
 from .checks import check_kind, check_quantile, check_threshold
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -123,45 +127,6 @@ class HWProblem(Problem):
 
         return ground_truth(self)
 
-    def finalise_result(self, res, *, picks_from: str = "chosen") -> dict:
-        """After a run: per-threshold picks, gaps and indicators (reads test metrics; never call during a search).
-
-        Returns ``{"result": [...], "front": [...], "per_threshold": [...], "indicators": {...}}``: for a bi-objective
-        problem ``front`` is the run's answer and ``result`` the per-threshold picks from it; for a constrained
-        problem ``result`` is the run's answer, judged at the problem's threshold.
-        """
-        from ..indicators import evaluate_front, threshold_report
-
-        chosen = list(res.chosen) if not isinstance(res, list) else res
-        keys = np.array([c["index"] for c in chosen], dtype=np.int64)
-        out: dict = {}
-        if self.kind == "bi-objective":
-            picks = threshold_report(self, keys, self.thresholds)
-            out["front"] = chosen
-            searched = {c["index"]: c["metrics"] for c in chosen}  # live proxies have no table: use the run's values
-            out["result"] = [dict(p["pick"], threshold=p["threshold"],
-                                  metrics={**searched.get(p["pick"]["index"], {}),
-                                           **{k: v for k, v in p["pick"]["metrics"].items() if v is not None}})
-                             for p in picks if p["pick"] is not None]
-            out["per_threshold"] = [{k: v for k, v in p.items() if k != "pick"} for p in picks]
-            out["indicators"] = evaluate_front(self, keys)
-            out["indicators"]["mean_gap"] = _mean([p["gap"] for p in picks])
-            out["indicators"]["feasible_fraction"] = _mean([float(p["feasible"]) for p in picks])
-        else:
-            picks = threshold_report(self, keys, self.thresholds, pick="answer")
-            out["result"] = [dict(c, threshold=self.thresholds[0], feasible=picks[0]["feasible"]) if i == 0 else c
-                             for i, c in enumerate(chosen)]
-            out["per_threshold"] = [{k: v for k, v in p.items() if k != "pick"} for p in picks]
-            out["indicators"] = {"mean_gap": _mean([p["gap"] for p in picks]),
-                                 "feasible_fraction": _mean([float(p["feasible"]) for p in picks])}
-        out["problem_info"] = {k: v for k, v in self.info.items()}
-        return out
-
-
-def _mean(xs):
-    xs = [x for x in xs if x is not None]
-    return float(np.mean(xs)) if xs else None
-
 
 def _name(dataset, device, metric, kind, T=None) -> str:
     base = f"hw-{dataset}-{device}-{metric}"
@@ -199,12 +164,13 @@ def _proxy_evaluator(dataset, proxy, evaluator, store, cost_per_eval, cost_unit)
 
 
 def cost_quantiles(problem: HWProblem, q):
+    """Tie-safe quantile(s) of the device cost over the allowed archs (:func:`.costs.cost_quantiles`)."""
     qs = np.asarray(q, dtype=float)
     if np.any(~(qs > 0) | ~(qs < 1)):
         raise ConfigError(f"cost quantiles must lie strictly between 0 and 1, got {q!r}")
     cost = np.asarray(problem.evaluator.store.column(problem.cost_column), dtype=float)
     mask = np.isfinite(cost) if problem.allowed is None else problem.allowed & np.isfinite(cost)
-    return np.quantile(cost[mask], qs)
+    return _tie_safe_quantiles(cost[mask], qs)
 
 
 def _resolve_threshold(problem, threshold, quantile) -> tuple[float, float | None]:
@@ -293,6 +259,9 @@ def hw_problem(dataset: str = "cifar10", device: str = "fpga", metric: str = "la
     else:
         qs = tuple(check_quantile(f"quantiles[{i}]", q) for i, q in enumerate(quantiles))
         ths = tuple(float(t) for t in cost_quantiles(base, qs))
+    ths, qs, merged = merge_thresholds(ths, qs, unit=f" {UNITS.get(metric, '')}".rstrip())
+    if merged:  # e.g. eyeriss latency: quantiles 0.3 and 0.4 are one physical value
+        base.info["merged_thresholds"] = merged
     base.thresholds, base.quantiles = ths, qs
     base.info["thresholds"] = list(ths)
     if qs is not None:
@@ -304,26 +273,9 @@ def hw_constrained_problems(dataset: str = "cifar10", device: str = "fpga", metr
                             quantiles=DEFAULT_QUANTILES, thresholds=None, **kw) -> list[HWProblem]:
     """One constrained problem per threshold (default: the nine quantiles 0.1..0.9), e.g. for HW-EvRSNAS."""
     base = hw_problem(dataset, device, metric, kind="bi-objective", quantiles=quantiles, thresholds=thresholds, **kw)
-    if thresholds is not None:
-        return [base.with_threshold(threshold=float(t)) for t in thresholds]
-    return [base.with_threshold(quantile=float(q)) for q in quantiles]
-
-
-def pick_per_threshold(proxy, cost, thresholds, sense: str = "max") -> np.ndarray:
-    """Row index of the best-proxy member with ``cost <= T`` per threshold (-1 where none is feasible).
-
-    Ties on the proxy are broken by the lower cost, then the earlier row. NaN proxy or cost never qualifies.
-    """
-    p = np.asarray(proxy, dtype=float) * (1.0 if sense == "max" else -1.0)
-    c = np.asarray(cost, dtype=float)
-    ok = np.isfinite(p) & np.isfinite(c)
-    out = np.full(len(thresholds), -1, dtype=np.int64)
-    order = np.lexsort((np.arange(len(p)), c, -p))  # best proxy first, then cheaper, then earlier
-    for j, T in enumerate(thresholds):
-        feas = ok[order] & (c[order] <= T)
-        if feas.any():
-            out[j] = order[int(np.argmax(feas))]
-    return out
+    if base.quantiles is None:  # one problem per physically distinct threshold (see merge_thresholds)
+        return [base.with_threshold(threshold=float(t)) for t in base.thresholds]
+    return [base.with_threshold(quantile=float(q)) for q in base.quantiles]
 
 
 def cost_metric_of(problem) -> str:
