@@ -31,15 +31,35 @@ def test_report_markdown_tables_plots_and_pvalues(store):
         assert f.stat().st_size > 5000 and f.read_bytes()[:4] == b"\x89PNG"
     runs = load_results(store).runs
     t = pd.read_csv(path.parent / "tests_vs_baseline.csv")
-    for _, row in t.iterrows():
-        r = runs[runs["problem"] == row["problem"]].pivot(index="seed", columns="algorithm",
-                                                          values="chosen_report_test_acc")
-        assert row["p_value"] == pytest.approx(ss.wilcoxon(r[row["algorithm"]], r["random"]).pvalue)
-    sp = pytest.importorskip("scikit_posthocs")
-    m = runs.pivot_table(index=["problem", "seed"], columns="algorithm", values="chosen_report_test_acc")
-    ref = sp.posthoc_nemenyi_friedman(m[["random", "rea", "nsga2"]].to_numpy())
-    p_rea_nsga2 = ref.to_numpy()[1, 2]
-    assert f"{p_rea_nsga2:.4f}" in text  # the Nemenyi p-value table of the report
+    assert {"test", "why", "omnibus", "omnibus_p", "family", "direction", "reachable"} <= set(t.columns)
+    for p, g in runs.groupby("problem"):
+        r = g.pivot(index="seed", columns="algorithm", values="chosen_report_test_acc")
+        rows = t[t["problem"] == p]
+        assert rows["omnibus_p"].iloc[0] == pytest.approx(ss.kruskal(*[r[a] for a in ("random", "rea", "nsga2")]).pvalue)
+        for _, row in rows[rows["test"] != "none"].iterrows():  # unpaired: independent runs
+            assert row["test"] == "mann-whitney-u"
+            assert row["p_value"] == pytest.approx(ss.mannwhitneyu(r[row["algorithm"]], r["random"]).pvalue, abs=0.02)
+        assert rows["why"].str.len().gt(0).all()
+    # two problems as blocks, three algorithms: Friedman's smallest exact p is 1/6, said in the text
+    assert "Rank 1 = best (highest value of a maximised metric)" in text
+    assert "cannot reach significance: with 2 blocks the smallest exact p is 0.17" in text
+    assert "Holm family" in text and "Mann-Whitney U" in text
+
+
+def test_report_on_a_minimised_metric_ranks_lowest_first(store):
+    path = make_report(store, baseline="random", metric="params_M", out=store / "rep_params")
+    text = path.read_text()
+    assert "params_M is minimised: best (smallest) mean in bold" in text
+    assert "Rank 1 = best (lowest value of a minimised metric)" in text
+    runs = load_results(store).runs
+    means = runs.groupby("algorithm")["chosen_report_params_M"].mean()
+    table = text.split("| mean rank |")[1].split("\n\n")[0]
+    first = table.splitlines()[2].split("|")[1].strip()
+    per_problem = runs.pivot_table(index="problem", columns="algorithm", values="chosen_report_params_M")
+    assert first == per_problem.rank(axis=1).mean().idxmin()
+    assert means.notna().all()
+    with pytest.raises(ConfigError, match="sense"):
+        make_report(store, metric="seed_index", out=store / "rep_bad")
 
 
 def test_report_html_and_cli(store, capsys):

@@ -11,6 +11,9 @@ def register(sub) -> None:
     p.add_argument("--baseline", help="algorithm label to test the others against (default: the first)")
     p.add_argument("--metric", default="test_acc",
                    help="metric of the chosen architecture to compare (default test_acc; e.g. valid_acc, hv_norm)")
+    p.add_argument("--sense", choices=("max", "min"),
+                   help="whether larger or smaller values of --metric are better (default: from the metric's name, "
+                        "e.g. latency/cost/loss/gap/igd -> min, acc/hv/fitness -> max)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--out", help="where to write (default DIR/report)")
     p.set_defaults(func=_report)
@@ -20,6 +23,6 @@ def _report(args) -> int:
     from ..report import make_report
 
     path = make_report(args.dir, fmt=args.format, baseline=args.baseline, metric=args.metric, out=args.out,
-                       alpha=args.alpha)
+                       alpha=args.alpha, sense=args.sense)
     print(f"report written to {path} (plots and ioh.csv next to it)")
     return 0

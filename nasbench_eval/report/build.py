@@ -14,9 +14,6 @@ from . import plots
 from .ioh import export_ioh
 from .tables import comparison_table, detail_table, frame_table, render
 
-LOWER_IS_BETTER = re.compile(r"(loss|latency|energy|cost|igd|gap|params|flops)", re.I)
-
-
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
@@ -34,8 +31,11 @@ def _p(text: str, fmt: str) -> str:
 
 
 def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: str = "test_acc",
-                out=None, alpha: float = 0.05, seed: int = 0) -> Path:
-    """Write ``report.<fmt>``, PNGs and ``ioh.csv`` under ``out`` (default ``folder/report``); return the report."""
+                out=None, alpha: float = 0.05, seed: int = 0, sense: str | None = None) -> Path:
+    """Write ``report.<fmt>``, PNGs and ``ioh.csv`` under ``out`` (default ``folder/report``); return the report.
+
+    ``sense``: ``max`` or ``min`` for ``metric`` (default: decided from its name by
+    :func:`nasbench_eval.stats.metric_sense`, the one rule used for bold, ranks, ▲/▼ and the CD diagram)."""
     if fmt not in ("md", "html"):
         raise ConfigError(f"unknown format {fmt!r}; allowed: md, html")
     folder = Path(folder)
@@ -44,7 +44,7 @@ def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: st
     parts: list[str] = []
     bv = stats.find_betavae(folder)
     if (folder / "manifest.json").exists() and not _is_betavae_manifest(folder):
-        parts += _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed)
+        parts += _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed, sense)
     elif bv is None:
         from ..runner import load_results
 
@@ -69,7 +69,7 @@ def _is_betavae_manifest(folder: Path) -> bool:
         return False
 
 
-def _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed) -> list[str]:
+def _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed, sense=None) -> list[str]:
     from ..runner import load_results
 
     res = load_results(folder)
@@ -80,9 +80,14 @@ def _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed) -> lis
     if baseline not in algos:
         raise ConfigError(f"unknown baseline {baseline!r}; allowed: {', '.join(algos)}")
     values = stats.final_values(runs, metric)
-    higher = not LOWER_IS_BETTER.search(metric)
+    sense = stats.metric_sense(metric, sense)
+    pairings = stats.pairing(runs)
     summ = stats.summarize(values, seed=seed)
-    cmp = stats.compare_to_baseline(values, baseline, alpha)
+    cmp = stats.compare_to_baseline(values, baseline, alpha, sense, pairings, seed)
+    try:
+        inc = stats.answer_vs_incumbent(runs, ev, metric)
+    except ConfigError:  # metric not in the evaluations table (e.g. an indicator): no anytime curve of it
+        inc = None
     summ.to_csv(out / "summary.csv", index=False)
     cmp.to_csv(out / "tests_vs_baseline.csv", index=False)
     s = [_h(f"Experiment {m.get('name', '')}", 1, fmt)]
@@ -93,15 +98,14 @@ def _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed) -> lis
                 f"{runs['seed'].nunique()} seeds), budget {m['spec']['budget']}", fmt).replace(
                     "<code>", "`" if fmt == "md" else "<code>").replace("</code>", "`" if fmt == "md" else "</code>"))
     s.append(_h(f"{metric} of the chosen architecture", 2, fmt))
-    s.append(_p(f"mean ± std (ddof=1) over seeds; best mean in bold; ▲/▼: significantly {'better' if higher else 'lower'}"
-                f"/{'worse' if higher else 'higher'} than the baseline {baseline} (two-sided Wilcoxon signed-rank "
-                f"test paired by seed, Holm-corrected over the algorithms of each problem, alpha={alpha}).", fmt))
-    s.append(comparison_table(summ, cmp, baseline, higher, fmt))
+    s.append(_p(_tests_text(cmp, baseline, metric, sense, alpha, pairings), fmt))
+    s.append(comparison_table(summ, cmp, baseline, sense, fmt))
     for p in dict.fromkeys(summ["problem"]):
         s.append(_h(p, 3, fmt))
-        s.append(detail_table(summ, cmp, p, fmt))
-    s += _ranking_section(values, out, fmt, alpha)
-    s += _curve_sections(ev, out, fmt, metric)
+        s.append(_p(_omnibus_text(cmp, p), fmt))
+        s.append(detail_table(summ, cmp, p, fmt, incumbent=inc))
+    s += _ranking_section(values, out, fmt, alpha, sense, pairings)
+    s += _curve_sections(ev, out, fmt, metric, inc)
     s += _mo_sections(res, out, fmt, seed)
     export_ioh(ev, out / "ioh.csv", runs)
     s.append(_h("IOHanalyzer export", 2, fmt))
@@ -111,23 +115,74 @@ def _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed) -> lis
     return s
 
 
-def _ranking_section(values, out, fmt, alpha) -> list[str]:
+def _tests_text(cmp, baseline, metric, sense, alpha, pairings) -> str:
+    """The paragraph under the comparison table: what ▲/▼ mean, which tests ran and why, and where no test could."""
+    best = "largest" if sense == "max" else "smallest"
+    paired = [p for p, d in pairings.items() if d.paired]
+    txt = (f"mean ± std (ddof=1) over seeds; {metric} is {'maximised' if sense == 'max' else 'minimised'}: best "
+           f"({best}) mean in bold; ▲/▼: significantly better/worse than the baseline {baseline} at alpha = {alpha:g}, "
+           "the direction being the sign of the effect the test measures. Runs are unpaired (every run has its own "
+           "random stream; equal seed labels share nothing): two-sided Mann-Whitney U test per algorithm vs the "
+           "baseline; with 3 or more algorithms on a problem these run only after a Kruskal-Wallis test across "
+           "all of them rejects. Holm family: the comparisons against the baseline within one problem.")
+    if paired:
+        txt += (f" Paired design on {', '.join(paired)} (a shared proxy-noise field per seed label): Wilcoxon "
+                "signed-rank, after a Friedman test over seed blocks.")
+    if len(cmp):
+        ran = cmp[cmp["test"] != "none"]
+        cannot = sorted(set(ran.loc[~ran["reachable"].astype(bool), "problem"]))
+        if cannot:
+            txt += (" On " + ", ".join(cannot) + " no comparison can reach significance with this many runs "
+                    "(smallest possible p, times the Holm family size, is >= alpha): unmarked cells there mean "
+                    "'too few runs', not 'no difference'.")
+    return txt
+
+
+def _omnibus_text(cmp, problem) -> str:
+    c = cmp[cmp["problem"] == problem]
+    if not len(c):
+        return ""
+    r = c.iloc[0]
+    if not r["omnibus"]:
+        return f"Omnibus test: none ({r['omnibus_why']})."
+    p = r["omnibus_p"]
+    return (f"Omnibus test: {r['omnibus']}, p = {p:.2g} ({r['omnibus_why']})." if np.isfinite(p)
+            else f"Omnibus test: {r['omnibus']} ({r['omnibus_why']}).")
+
+
+def _ranking_section(values, out, fmt, alpha, sense="max", pairings=None) -> list[str]:
     if values["algorithm"].nunique() < 2:
         return []
-    fn = stats.friedman_nemenyi(values, alpha)
+    fn = stats.friedman_nemenyi(values, alpha, sense=sense, pairings=pairings)
     s = [_h("Ranking: Friedman + Nemenyi (Demsar 2006)", 2, fmt)]
     fr = fn.friedman
-    s.append(_p(f"{fr.name}: statistic {fr.statistic:.4g}, p = {fr.p_value:.4g}, n = {fr.n} blocks. {fr.note}. "
-                f"Rank 1 = best; Nemenyi critical difference CD = {fn.cd:.3f} at alpha={alpha}.", fmt))
+    if fn.blocks == "none":
+        return s + [_p(f"No ranking test: {fr.note}.", fmt)]
+    head = (f"{fr.name}: statistic {fr.statistic:.4g}, p = {fr.p_value:.2g}, n = {fr.n} blocks. {fr.note}."
+            if fr.name != "none" else f"No Friedman test: {fr.note}.")
+    order = "lowest" if sense == "min" else "highest"
+    tail = (f" Rank 1 = best ({order} value of a {'minimised' if sense == 'min' else 'maximised'} metric); ties share "
+            "the average rank.")
+    if fn.rejected:
+        tail += (f" Friedman rejects at alpha={alpha:g}: Nemenyi post-hoc, critical difference CD = {fn.cd:.3f}; "
+                 "algorithms joined by a bar in the diagram do not differ significantly.")
+    else:
+        tail += (" Friedman does not reject, so no post-hoc test is run: the mean ranks below are descriptive and "
+                 "the diagram joins all algorithms in one group.")
+    s.append(_p(head + tail, fmt))
     s.append(frame_table(fn.mean_ranks.rename("mean rank").reset_index(), fmt, 3))
-    s.append(_p("Nemenyi p-values:", fmt))
-    s.append(frame_table(fn.p_nemenyi.reset_index().rename(columns={"index": "algorithm"}), fmt, 4))
-    plots.cd_diagram(fn.mean_ranks, fn.cd, out / "cd_diagram.png", f"CD diagram ({fn.blocks}, {fn.n_blocks} blocks)")
+    if fn.rejected:
+        s.append(_p("Nemenyi p-values (family: all pairs of algorithms over the blocks):", fmt))
+        pn = fn.p_nemenyi.map(lambda x: f"{x:.2g}" if np.isfinite(x) else "n/a")
+        s.append(frame_table(pn.reset_index().rename(columns={"index": "algorithm"}), fmt, 4))
+    plots.cd_diagram(fn.mean_ranks, fn.cd if fn.rejected else np.inf, out / "cd_diagram.png",
+                     f"CD diagram ({fn.blocks} blocks, n = {fn.n_blocks}; rank 1 = best)"
+                     + ("" if fn.rejected else ": Friedman n.s., one group"), show_cd=fn.rejected)
     s.append(_img("cd_diagram.png", "critical difference diagram", fmt))
     return s
 
 
-def _curve_sections(ev, out, fmt, metric) -> list[str]:
+def _curve_sections(ev, out, fmt, metric, inc=None) -> list[str]:
     s = [_h("Anytime performance", 2, fmt)]
     try:
         cm = stats.curves.value_column(ev, metric)
@@ -136,6 +191,16 @@ def _curve_sections(ev, out, fmt, metric) -> list[str]:
         cm, shown = "fitness", "search fitness"
     cm = metric if cm.startswith("report_") or cm == metric else "fitness"
     s.append(_p(f"{shown} of the incumbent (best feasible search fitness so far), mean ± SE over seeds.", fmt))
+    if inc is not None and inc["differs"].any():
+        d = inc[inc["differs"]].groupby(["algorithm", "problem"], sort=False).size()
+        s.append(_p("The curves end at the best-so-far incumbent; the tables above use each algorithm's own answer, "
+                    "which differs from it in: " + "; ".join(f"{a} on {p} ({k} runs)" for (a, p), k in d.items())
+                    + " (column 'incumbent at end' of the per-problem tables). An algorithm may answer something "
+                    "else than its best evaluated architecture (e.g. a decoded distribution mean, a vote, a pick "
+                    "from its final population).", fmt))
+    elif inc is not None:
+        s.append(_p("In every run the algorithm's answer equals its final incumbent, so each curve ends at the "
+                    "tables' value.", fmt))
     for x, label in (("eval", "evaluations"), ("cum_cost", "cumulative evaluation cost")):
         c = stats.anytime(ev, cm, x=x)
         c.to_csv(out / f"anytime_{x}.csv", index=False)

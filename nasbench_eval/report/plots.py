@@ -82,9 +82,11 @@ def ecdf_plot(ecdf: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def cd_diagram(mean_ranks: pd.Series, cd: float, path: Path, title: str = "") -> Path:
-    """Critical-difference diagram (Demsar 2006): average ranks on an axis (1 = best, left), a bar of length CD,
-    and thick lines joining groups of algorithms whose ranks differ by less than CD (not significantly different)."""
+def cd_diagram(mean_ranks: pd.Series, cd: float, path: Path, title: str = "", show_cd: bool = True) -> Path:
+    """Critical-difference diagram (Demsar 2006): average ranks on an axis (1 = best, left; the ranks must already
+    follow the metric's sense), a bar of length CD, and thick lines joining groups of algorithms whose ranks differ
+    by less than CD (not significantly different). ``cd = inf``, ``show_cd=False``: the omnibus test did not
+    reject, so all algorithms form one group and no CD bar is drawn."""
     plt = _plt()
     r = mean_ranks.sort_values()
     names, ranks = list(r.index), r.to_numpy(float)
@@ -99,7 +101,7 @@ def cd_diagram(mean_ranks: pd.Series, cd: float, path: Path, title: str = "") ->
     for t in range(lo, hi + 1):
         ax.vlines(t, 0, 0.15, color="k", lw=1)
         ax.text(t, 0.3, str(t), ha="center", va="bottom", fontsize=9)
-    if np.isfinite(cd):
+    if show_cd and np.isfinite(cd):
         ax.hlines(1.2, lo, lo + cd, color="k", lw=1.5)
         ax.vlines([lo, lo + cd], 1.1, 1.3, color="k", lw=1.5)
         ax.text(lo + cd / 2, 1.35, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)

@@ -33,20 +33,22 @@ def _fmt(x, digits: int = 2) -> str:
 
 
 def _p(x) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else (f"{x:.2e}" if x < 1e-3 else f"{x:.4f}")
+    """A p-value with 2 significant digits."""
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.2g}"
 
 
-def comparison_table(summary: pd.DataFrame, cmp: pd.DataFrame, baseline: str | None, higher_is_better: bool = True,
+def comparison_table(summary: pd.DataFrame, cmp: pd.DataFrame, baseline: str | None, sense: str = "max",
                      fmt: str = "md", digits: int = 2) -> str:
-    """Rows = problems, columns = algorithms, ``mean ± std`` (ddof=1); best mean bold; ▲/▼ = significantly
-    better/worse than the baseline (Wilcoxon signed-rank paired by seed, Holm-corrected within the problem)."""
+    """Rows = problems, columns = algorithms, ``mean ± std`` (ddof=1); best mean (in the metric's ``sense``) bold;
+    ▲/▼ = significantly better/worse than the baseline, as decided by the test in ``cmp`` (``direction`` column,
+    already oriented by the sense: see :func:`nasbench_eval.stats.compare_to_baseline`)."""
     algos = list(dict.fromkeys(summary["algorithm"]))
     problems = list(dict.fromkeys(summary["problem"]))
     rows = []
     for p in problems:
         s = summary[summary["problem"] == p].set_index("algorithm")
         means = s["mean"].reindex(algos)
-        best = means.max() if higher_is_better else means.min()
+        best = means.max() if sense == "max" else means.min()
         row = [p]
         for a in algos:
             if a not in s.index:
@@ -57,30 +59,48 @@ def comparison_table(summary: pd.DataFrame, cmp: pd.DataFrame, baseline: str | N
                 txt = f"**{txt}**"
             if baseline is not None and len(cmp):
                 c = cmp[(cmp["problem"] == p) & (cmp["algorithm"] == a)]
-                if len(c) and c["direction"].iloc[0] != "n.s.":
-                    good = (c["direction"].iloc[0] == "better") == higher_is_better
-                    txt += BETTER if good else WORSE
+                if len(c) and c["direction"].iloc[0] in ("better", "worse"):
+                    txt += BETTER if c["direction"].iloc[0] == "better" else WORSE
             row.append(txt)
         rows.append(row)
     heads = ["problem"] + [f"{a} (baseline)" if a == baseline else a for a in algos]
     return render(heads, rows, fmt)
 
 
-def detail_table(summary: pd.DataFrame, cmp: pd.DataFrame, problem: str, fmt: str = "md", digits: int = 2) -> str:
+def detail_table(summary: pd.DataFrame, cmp: pd.DataFrame, problem: str, fmt: str = "md", digits: int = 2,
+                 incumbent: pd.DataFrame | None = None) -> str:
+    """Per algorithm on one problem: summary statistics, the test against the baseline (which test, why, shift,
+    A12, p, Holm p, verdict) and, when ``incumbent`` says some runs' answers differ from their best-so-far
+    incumbent, the incumbent's mean too."""
     s = summary[summary["problem"] == problem]
+    inc = None
+    if incumbent is not None and len(incumbent):
+        ip = incumbent[incumbent["problem"] == problem]
+        if ip["differs"].any():
+            inc = ip.groupby("algorithm", sort=False).agg(mean=("incumbent", "mean"), k=("differs", "sum"),
+                                                          n=("differs", "size"))
     rows = []
     for _, r in s.iterrows():
         c = cmp[(cmp["problem"] == problem) & (cmp["algorithm"] == r["algorithm"])] if len(cmp) else cmp
         c = c.iloc[0] if len(c) else None
-        rows.append([r["algorithm"], int(r["n"]), _fmt(r["mean"], digits), _fmt(r["std"], digits),
-                     _fmt(r["std_ddof0"], digits), _fmt(r["se"], digits), _fmt(r["median"], digits),
-                     f"{_fmt(r['q25'], digits)}–{_fmt(r['q75'], digits)}",
-                     f"[{_fmt(r['ci_low'], digits)}, {_fmt(r['ci_high'], digits)}] ({r['ci_method']})",
-                     "" if c is None else f"{_fmt(c['a12'], 3)} ({c['a12_magnitude']})",
-                     "" if c is None else _p(c["p_value"]), "" if c is None else _p(c["p_holm"]),
-                     "" if c is None else f"{c['test']}: {c['note']}"])
-    heads = ["algorithm", "n", "mean", "std (ddof=1)", "std (ddof=0)", "SE", "median", "IQR", "95% bootstrap CI",
-             "A12 vs baseline", "p (Wilcoxon)", "p (Holm)", "test"]
+        row = [r["algorithm"], int(r["n"]), _fmt(r["mean"], digits), _fmt(r["std"], digits),
+               _fmt(r["std_ddof0"], digits), _fmt(r["se"], digits), _fmt(r["median"], digits),
+               f"{_fmt(r['q25'], digits)}–{_fmt(r['q75'], digits)}",
+               f"[{_fmt(r['ci_low'], digits)}, {_fmt(r['ci_high'], digits)}] ({r['ci_method']})"]
+        if inc is not None:
+            row.append(f"{_fmt(inc.at[r['algorithm'], 'mean'], digits)} ({int(inc.at[r['algorithm'], 'k'])}/"
+                       f"{int(inc.at[r['algorithm'], 'n'])} differ)" if r["algorithm"] in inc.index else "")
+        if c is None:
+            row += [""] * 7
+        else:
+            row += [f"{c['shift']:+.{digits}f}" if np.isfinite(c["shift"]) else "n/a",
+                    f"{_fmt(c['a12'], 3)} ({c['a12_magnitude']})" if np.isfinite(c["a12"]) else "n/a",
+                    _p(c["p_value"]), _p(c["p_holm"]), c["direction"], c["test"], c["why"]]
+        rows.append(row)
+    heads = ["algorithm", "n", "mean", "std (ddof=1)", "std (ddof=0)", "SE", "median", "IQR", "95% bootstrap CI"]
+    if inc is not None:
+        heads.append("incumbent at end (mean)")
+    heads += ["shift vs baseline (HL)", "A12 (P better)", "p", "p (Holm)", "verdict", "test", "why"]
     return render(heads, rows, fmt)
 
 

@@ -1,17 +1,24 @@
 """Statistics over a result store (reads only the store): summaries, tests, effect sizes, curves, indicators.
 
-Every test result records which test ran, on how many pairs/blocks, and why (:class:`TestResult`).
+Every test result records which test ran, on how many runs/pairs/blocks, and why (:class:`TestResult`); which way
+is better comes from one rule (:func:`metric_sense`), whether runs are paired from one function (:func:`pairing`).
 """
 from .betavae import betavae_summary, find_betavae
-from .curves import anytime, ecdf, evals_to_target, incumbent_index
+from .curves import anytime, answer_vs_incumbent, ecdf, evals_to_target, incumbent_index
+from .design import Pairing, pairing
+from .direction import metric_sense, oriented
+from .equivalence import tost_from_stats, welch_from_stats
 from .significance import (
     FriedmanNemenyi,
     TestResult,
     a12,
     a12_magnitude,
     compare_to_baseline,
+    friedman,
     friedman_nemenyi,
     holm,
+    kruskal,
+    mann_whitney,
     pairwise,
     wilcoxon,
 )
@@ -33,7 +40,8 @@ def indicator_summary(runs, confidence: float = 0.95, seed: int = 0):
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-__all__ = ["FriedmanNemenyi", "INDICATOR_COLUMNS", "TestResult", "a12", "a12_magnitude", "anytime",
-           "betavae_summary", "bootstrap_ci", "compare_to_baseline", "describe", "ecdf", "evals_to_target",
-           "final_values", "find_betavae", "friedman_nemenyi", "holm", "indicator_summary", "incumbent_index",
-           "pairwise", "summarize", "wilcoxon"]
+__all__ = ["FriedmanNemenyi", "INDICATOR_COLUMNS", "Pairing", "TestResult", "a12", "a12_magnitude",
+           "answer_vs_incumbent", "anytime", "betavae_summary", "bootstrap_ci", "compare_to_baseline", "describe",
+           "ecdf", "evals_to_target", "final_values", "find_betavae", "friedman", "friedman_nemenyi", "holm",
+           "indicator_summary", "incumbent_index", "kruskal", "mann_whitney", "metric_sense", "oriented",
+           "pairing", "pairwise", "summarize", "tost_from_stats", "welch_from_stats", "wilcoxon"]

@@ -67,6 +67,26 @@ def anytime(evals: pd.DataFrame, metric: str = "test_acc", x: str = "eval", grid
                                                                                 "mean", "se", "n"])
 
 
+def answer_vs_incumbent(runs: pd.DataFrame, evals: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+    """Per run: the algorithm's own answer's ``metric`` (what the tables use) next to the final best-so-far
+    incumbent's (where the anytime curve ends), and whether they differ. Algorithms that answer something other
+    than their best evaluated architecture (a decoded mean, a vote, a final population's pick) differ here."""
+    from .summary import final_values
+
+    col = value_column(evals, metric)
+    ans = final_values(runs, metric).rename(columns={"value": "answer"})
+    inc = []
+    for (a, p, s), g in evals.groupby(["algorithm", "problem", "seed"], sort=False):
+        idx, has = incumbent_index(g["fitness"].to_numpy(float), g["feasible"].to_numpy(bool))
+        val = g[col].to_numpy(float)[idx[-1]] if len(g) and has[-1] else np.nan
+        inc.append({"algorithm": a, "problem": p, "seed": s, "incumbent": float(val)})
+    df = ans.merge(pd.DataFrame(inc, columns=["algorithm", "problem", "seed", "incumbent"]),
+                   on=["algorithm", "problem", "seed"], how="left")
+    a, b = df["answer"].to_numpy(float), df["incumbent"].to_numpy(float)
+    df["differs"] = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+    return df
+
+
 def default_targets(evals: pd.DataFrame, problem: str, quantiles=(0.25, 0.5, 0.75, 0.9)) -> np.ndarray:
     """Targets for one problem: quantiles of the runs' final best feasible search fitness (store only)."""
     g = evals[(evals["problem"] == problem) & evals["feasible"]]
