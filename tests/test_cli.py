@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
@@ -78,3 +79,20 @@ def test_tabular_path_never_imports_torch(store):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stderr.strip().endswith("NO-TORCH")
+
+
+def test_query_marks_derived_values_in_json_and_text(store):
+    """fpga energy is 7 W x latency (derived) for archs HW-NAS-Bench did not measure; the flag column says which."""
+    flag = store.column("cifar10/fpga_energy_mJ_is_derived/hw-nas-bench")
+    derived, measured = int(np.flatnonzero(flag == 1)[0]), int(np.flatnonzero(flag == 0)[0])
+    r = cli("query", str(derived), str(measured), "--device", "fpga", "--json")
+    assert r.returncode == 0, r.stderr
+    d, m = json.loads(r.stdout)
+    assert set(d["derived"]) == {"fpga_energy_mJ"} and "7 W" in d["derived"]["fpga_energy_mJ"]["rule"]
+    assert d["derived"]["fpga_energy_mJ"]["flag_column"] == "cifar10/fpga_energy_mJ_is_derived/hw-nas-bench"
+    assert d["metrics"]["fpga_energy_mJ"] == pytest.approx(7 * d["metrics"]["fpga_latency_ms"], rel=1e-6)
+    assert m["derived"] == {} and m["metrics"]["fpga_energy_mJ"] is not None
+    text = cli("query", str(derived), str(measured), "--device", "fpga").stdout
+    first, second = text.split(f"#{measured} ")
+    assert "(derived)  <- cifar10/fpga_energy_mJ/hw-nas-bench" in first and "not measured for this arch" in first
+    assert "derived" not in second

@@ -207,5 +207,177 @@ def test_hw_problems_record_indicators(tmp_path):
     assert (bi["hv_norm"] > 0).all() and (bi["hv_norm"] <= 1 + 1e-9).all() and bi["igd"].notna().all()
     assert r.runs["feasible_fraction"].between(0, 1).all()
     assert {"obj_0", "obj_1", "pixel3_latency_ms"} <= set(r.chosen.columns)
-    with pytest.raises(ConfigError, match="incompatible"):
+    with pytest.raises(ConfigError, match="cannot set up algorithm 'random'.*single-objective"):
         run_experiment(parse_spec({**d, "algorithms": ["random"]}), tmp_path / "x", progress=False)
+    assert not (tmp_path / "x").exists()  # refused before the folder is created
+
+
+# ---------------------------------------------------------------------------------------------- provenance
+def _anneal(cooling_default: float):
+    """A plug-in registered at run time; its `cooling` is checked at setup (like a constraint found at setup)."""
+    from nasbench_eval.search import Algorithm
+
+    class Anneal(Algorithm):
+        name = "anneal"
+
+        def __init__(self, batch_size: int = 5, cooling: float = cooling_default):
+            self.batch_size, self.cooling = batch_size, cooling
+
+        def _setup(self):
+            if not 0 < self.cooling < 1:
+                raise ConfigError(f"parameter 'cooling' of algorithm 'anneal' must be in (0, 1); got {self.cooling!r}")
+
+        def ask(self):
+            return self.space.random(self.rng, self.batch_size)
+
+    return Anneal
+
+
+@pytest.fixture
+def plugins(monkeypatch):
+    """Register plug-ins for one test only."""
+    from nasbench_eval.search import registry
+
+    return lambda cls, name: monkeypatch.setitem(registry._extra, name, cls)
+
+
+def anneal_spec(**algo):
+    return parse_spec({"name": "p", "root_seed": 4, "seeds": 2, "budget": {"evaluations": 20},
+                       "algorithms": [{"name": "anneal", **algo}], "problems": [{"type": "nb201"}]})
+
+
+def test_resume_after_a_changed_plugin_default_is_refused_then_allowed_and_recorded(tmp_path, plugins):
+    plugins(_anneal(0.9), "anneal")
+    s = anneal_spec()
+    run_experiment(s, tmp_path / "r", progress=False, cells=[0])
+    plugins(_anneal(0.5), "anneal")  # same spec (and spec hash), new default
+    assert anneal_spec().hash == s.hash
+    with pytest.raises(ResultStoreError) as e:
+        run_experiment(s, tmp_path / "r", progress=False)
+    msg = str(e.value)
+    for w in ("'anneal'", "cooling 0.9 -> 0.5", "1 of 2 cells", "new --out", "--allow-code-change"):
+        assert w in msg, (w, msg)
+    assert "\n" not in msg
+    out = run_experiment(s, tmp_path / "r", progress=False, allow_code_change=True)
+    assert out["ran"] == 1 and out["complete"]
+    r = load_results(tmp_path / "r")
+    assert [json.loads(p)["cooling"] for p in r.runs["params"]] == [0.9, 0.5]  # each run's resolved params
+    change = r.manifest["code_changes"][0]
+    assert change["cells_done_before"] == [0] and "cooling 0.9 -> 0.5" in change["changes"][0]
+    assert r.manifest["provenance"]["algorithms"]["anneal"]["params"] == {"batch_size": 5, "cooling": 0.5}
+    assert run_experiment(s, tmp_path / "r", progress=False)["ran"] == 0  # the recorded change is the new normal
+
+
+PLUGIN_SRC = """
+from nasbench_eval.search import Algorithm
+
+
+class Walk(Algorithm):
+    name = "walk"
+
+    def __init__(self, batch_size: int = 5):
+        self.batch_size = batch_size
+
+    def ask(self):
+        return self.space.random(self.rng, {n})
+"""
+
+
+def test_resume_after_a_changed_plugin_source_is_refused(tmp_path, plugins, monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "walk_plugin_src.py").write_text(PLUGIN_SRC.replace("{n}", "self.batch_size"))
+    try:
+        mod = importlib.import_module("walk_plugin_src")
+        plugins(mod.Walk, "walk")
+        s = parse_spec({"root_seed": 4, "seeds": 2, "budget": {"evaluations": 20}, "algorithms": ["walk"],
+                        "problems": [{"type": "nb201"}]})
+        run_experiment(s, tmp_path / "r", progress=False, cells=[1])
+        prov = json.loads((tmp_path / "r" / "manifest.json").read_text())["provenance"]["algorithms"]["walk"]
+        assert prov["class"] == "walk_plugin_src:Walk" and prov["distribution"] is None  # unpackaged: source hash
+        assert set(prov["source_files"]) == {"walk_plugin_src.py"} and prov["params"] == {"batch_size": 5}
+        (tmp_path / "walk_plugin_src.py").write_text(PLUGIN_SRC.replace("{n}", "2 * self.batch_size"))
+        plugins(importlib.reload(mod).Walk, "walk")
+        with pytest.raises(ResultStoreError, match=r"'walk'.*source [0-9a-f]{12} -> [0-9a-f]{12} "
+                                                    r"\(walk_plugin_src.py edited\)"):
+            run_experiment(s, tmp_path / "r", progress=False)
+    finally:
+        sys.modules.pop("walk_plugin_src", None)
+
+
+def test_resolved_params_and_algorithm_distribution_are_recorded(tmp_path):
+    s = parse_spec({"root_seed": 1, "seeds": 1, "budget": {"evaluations": 20},
+                    "algorithms": [{"name": "rea", "params": {"population_size": 5}}], "problems": [{"type": "nb201"}]})
+    run_experiment(s, tmp_path / "r", progress=False)
+    r = load_results(tmp_path / "r")
+    assert json.loads(r.runs["params"].iloc[0]) == {"population_size": 5, "sample_size": 3}  # default filled in
+    from importlib.metadata import version
+
+    a = r.manifest["provenance"]["algorithms"]["rea"]
+    assert a["class"] == "algorithms.rea:REA" and a["params"] == {"population_size": 5, "sample_size": 3}
+    assert a["distribution"] == "nasbench-eval" and a["version"] == version("nasbench-eval")
+    assert "algorithms/rea.py" in a["source_files"] and len(a["source_sha256"]) == 64
+    fw = r.manifest["provenance"]["framework"]
+    assert fw["version"] == version("nasbench-eval") and "nasbench_eval/search/algorithm.py" in fw["source_files"]
+    assert not any(f.startswith(("nasbench_eval/cli/", "nasbench_eval/report/")) for f in fw["source_files"])
+
+
+def test_framework_change_refuses_an_incomplete_resume_and_warns_on_a_finished_folder(tmp_path):
+    from nasbench_eval.runner.experiment import CodeChangeWarning
+
+    s = parse_spec(spec_dict(seeds=2, algos=("random",), problems=("cifar10",), evals=20))
+    run_experiment(s, tmp_path / "r", progress=False, cells=[0])
+    mpath = tmp_path / "r" / "manifest.json"
+    m = json.loads(mpath.read_text())
+    m["provenance"]["framework"]["source_files"]["nasbench_eval/problems/base.py"] = "0" * 64
+    m["provenance"]["framework"]["source_sha256"] = "f" * 64  # as if the folder was started by other code
+    mpath.write_text(json.dumps(m))
+    with pytest.raises(ResultStoreError, match=r"nasbench-eval: source ffffffffffff -> [0-9a-f]{12} "
+                                                r"\(nasbench_eval/problems/base.py edited\)"):
+        run_experiment(s, tmp_path / "r", progress=False)
+    m["provenance"]["framework"]["git_commit"] = "0" * 40  # a commit alone is not a change
+    del m["provenance"]  # a folder from before provenance was recorded cannot be vouched for
+    mpath.write_text(json.dumps(m))
+    with pytest.raises(ResultStoreError, match="predates code provenance"):
+        run_experiment(s, tmp_path / "r", progress=False)
+    run_experiment(s, tmp_path / "r", progress=False, allow_code_change=True)
+    m = json.loads(mpath.read_text())
+    m["provenance"]["algorithms"]["random"]["params"]["batch_size"] = 7
+    mpath.write_text(json.dumps(m))
+    with pytest.warns(CodeChangeWarning, match="batch_size 7 -> 10"):  # finished: nothing mixed, reused as is
+        assert run_experiment(s, tmp_path / "r", progress=False)["ran"] == 0
+
+
+def test_a_commit_alone_is_not_a_code_change(tmp_path):
+    s = parse_spec(spec_dict(seeds=2, algos=("random",), problems=("cifar10",), evals=20))
+    run_experiment(s, tmp_path / "r", progress=False, cells=[0])
+    mpath = tmp_path / "r" / "manifest.json"
+    m = json.loads(mpath.read_text())
+    m["provenance"]["framework"]["git_commit"] = "0" * 40
+    mpath.write_text(json.dumps(m))
+    assert run_experiment(s, tmp_path / "r", progress=False)["ran"] == 1
+
+
+# ---------------------------------------------------------------------------------------------- run --check
+def test_check_sets_up_every_pair_and_names_algorithm_and_parameter(tmp_path, plugins, capsys):
+    import yaml
+
+    plugins(_anneal(0.9), "anneal")
+    d = {"root_seed": 1, "seeds": 2, "budget": {"evaluations": 20},
+         "algorithms": ["random", {"name": "anneal", "params": {"cooling": 2}}], "problems": [{"type": "nb201"}]}
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(d))
+    assert main(["run", str(spec), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "algorithm 'anneal' (algorithms[1]) on problem 'nb201-cifar10'" in err and "'cooling'" in err
+    assert "got 2" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    ran = []
+    with pytest.raises(ConfigError, match="'cooling'"):
+        run_experiment(parse_spec(d), tmp_path / "o", progress=False, on_cell=ran.append)
+    assert ran == [] and not (tmp_path / "o").exists()  # nothing ran, not even the valid 'random' cells
+    d["algorithms"][1]["params"]["cooling"] = 0.5
+    spec.write_text(yaml.safe_dump(d))
+    assert main(["run", str(spec), "--check"]) == 0 and "4 cells" in capsys.readouterr().out

@@ -13,7 +13,12 @@ def register(sub) -> None:
     p.add_argument("--backend", default="serial", choices=("serial", "joblib", "ray"),
                    help="where cells run (default serial); results are bit-identical across backends")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default 1 serial, 2 otherwise)")
-    p.add_argument("--check", action="store_true", help="only validate the spec and print the grid size")
+    p.add_argument("--check", action="store_true",
+                   help="only validate the spec (build every problem, set up every algorithm on it) and print the "
+                        "grid size")
+    p.add_argument("--allow-code-change", action="store_true",
+                   help="resume --out although an algorithm's resolved parameters or code, or nasbench-eval's code, "
+                        "changed since the folder was started (refused otherwise); recorded in manifest.json")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
@@ -30,7 +35,8 @@ def _run(args) -> int:
         return 0
     out = Path(args.out) if args.out else Path("results") / spec.name
     jobs = args.jobs or (1 if args.backend == "serial" else 2)
-    s = run_experiment(spec, out, backend=args.backend, jobs=jobs, progress=not args.no_progress)
+    s = run_experiment(spec, out, backend=args.backend, jobs=jobs, progress=not args.no_progress,
+                       allow_code_change=args.allow_code_change)
     state = "complete" if s["complete"] else "INCOMPLETE"
     print(f"{out}: ran {s['ran']} cells, skipped {s['skipped']} already done; store {state} "
           f"({s['cells']} cells) in {s['seconds']:.1f} s. Next: nasbench-eval report {out}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,12 @@ import numpy as np
 from ..errors import ConfigError
 from .backends import get_backend
 from .spec import Spec, check_problems, load_spec
-from .store import ResultStore
+from .provenance import changes, collect, refusal_message
+from .store import ResultStore, ResultStoreError, _now
+
+
+class CodeChangeWarning(UserWarning):
+    """A finished result folder was computed with other code or parameters than the current ones."""
 
 
 def cell_seeds(root_seed: int, n_cells: int) -> list[np.random.SeedSequence]:
@@ -18,11 +24,13 @@ def cell_seeds(root_seed: int, n_cells: int) -> list[np.random.SeedSequence]:
 
 
 def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: int = 1, progress: bool = True,
-                   cells=None, on_cell=None) -> dict:
+                   cells=None, on_cell=None, allow_code_change: bool = False) -> dict:
     """Run the cells of ``spec`` not yet in ``out`` and merge the store.
 
     cells: optional iterable of cell ids to run (a subset; the store stays incomplete until all are done).
     on_cell: optional callback ``f(cell_id)`` after each cell is saved (progress hooks, tests).
+    allow_code_change: resume even though the algorithms' resolved parameters or code, or nasbench-eval's code,
+        differ from what the folder recorded (refused otherwise); the change is recorded in the manifest.
     Returns a summary: cells run / skipped, whether the store is complete, and where the time went.
     """
     if not isinstance(spec, Spec):
@@ -34,13 +42,17 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
     check_problems(spec)
     from ..tables.store import get_store
 
+    prov = collect(spec)
     store = ResultStore(out)
-    store.open(spec, get_store().meta.get("values_sha256"))
+    m = store.open(spec, get_store().meta.get("values_sha256"), provenance=prov)
     done = store.done_cells()
     wanted = None if cells is None else {int(c) for c in cells}
     seeds = cell_seeds(spec.root_seed, spec.n_cells)
     todo = [(c, seeds[c.cell]) for c in spec.cells()
             if c.cell not in done and (wanted is None or c.cell in wanted)]
+    code_changes = changes(m.get("provenance"), prov)
+    if code_changes:
+        _resolve_code_change(store, m, prov, code_changes, done, todo, spec.n_cells, allow_code_change)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -69,4 +81,19 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
     t_merge = time.perf_counter() - tm
     return {"out": str(out), "ran": len(todo), "skipped": len(done), "complete": manifest["complete"],
             "cells": spec.n_cells, "seconds": time.perf_counter() - t0, "run_seconds": t_run,
-            "write_seconds": t_write, "merge_seconds": t_merge}
+            "write_seconds": t_write, "merge_seconds": t_merge, "code_changes": code_changes}
+
+
+def _resolve_code_change(store, m, prov, found, done, todo, n_cells, allow) -> None:
+    """Refuse a resume that would mix code (unless allowed: then record it); only warn when nothing is computed."""
+    if not todo:
+        warnings.warn(f"{store.out}: its {len(done)} finished cells were computed with other code or parameters "
+                      f"than the current ones ({'; '.join(found)}); they are reused as they are. Run into a new "
+                      "--out folder to recompute them with the current code", CodeChangeWarning, stacklevel=3)
+        return
+    if not allow:
+        raise ResultStoreError(refusal_message(store.out, len(todo), n_cells, found))
+    m.setdefault("code_changes", []).append({"at": _now(), "changes": found, "cells_done_before": sorted(done),
+                                            "previous": m.get("provenance")})
+    m["provenance"] = prov
+    store.write_manifest(m)

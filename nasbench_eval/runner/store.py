@@ -110,8 +110,12 @@ class ResultStore:
                                    f"reads {FORMAT_VERSION}")
         return m
 
-    def open(self, spec, data_sha256: str | None) -> dict:
-        """Create the folder + manifest, or check that the existing one holds this very spec and data."""
+    def open(self, spec, data_sha256: str | None, provenance: dict | None = None) -> dict:
+        """Create the folder + manifest, or check that the existing one holds this very spec and data.
+
+        provenance: the code provenance (:func:`.provenance.collect`) recorded in a new manifest; on resume the
+        caller compares it with the recorded one (:func:`.provenance.changes`).
+        """
         m = self.read_manifest()
         if m is None:
             if self.out.exists() and any(p.name != ".gitkeep" for p in self.out.iterdir()):
@@ -122,6 +126,8 @@ class ResultStore:
                  "spec": spec.to_dict(), "n_cells": spec.n_cells, "package_version": package_version(),
                  "data_sha256": data_sha256, "git_commit": git_commit(), "created": _now(), "complete": False,
                  "files": {}, "wall_time_columns": [f"runs.{c}" for c in WALL_COLUMNS]}
+            if provenance is not None:
+                m["provenance"] = provenance
             self.write_manifest(m)
         else:
             if m.get("spec_hash") != spec.hash:
