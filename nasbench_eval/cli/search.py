@@ -8,7 +8,7 @@ from ..errors import ConfigError
 
 def register(sub) -> None:
     p = sub.add_parser("search", help="run one search algorithm on one problem")
-    p.add_argument("algorithm", help="algorithm name (see `nasbench-eval algorithms`)")
+    p.add_argument("algorithm", help="algorithm name (see `nasbench-eval algorithms`) or package.module:Class")
     p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--budget", type=int, default=None, help="evaluations (default 500; 1000 for HW problems)")

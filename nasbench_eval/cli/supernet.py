@@ -85,13 +85,7 @@ def _data(args, final: bool):
 def _algorithm(name: str, params: list[str]):
     from ..search import get_algorithm
 
-    if ":" in name:
-        import importlib
-
-        mod, cls = name.split(":", 1)
-        algo_cls = getattr(importlib.import_module(mod), cls)
-    else:
-        algo_cls = get_algorithm(name)
+    algo_cls = get_algorithm(name)  # a registered name or module:Class
     kw = {}
     for p in params:
         if "=" not in p:

@@ -40,14 +40,14 @@ def _jsonable(x):
 def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
     """Run one cell; return ``{"evaluations", "runs", "chosen"}`` DataFrames (deterministic except wall time)."""
     from ..evaluators.base import Evaluation
-    from ..search import Budget, get_algorithm, run
+    from ..search import Budget, run
+    from ..search.registry import resolve_algorithm
 
     entry = cell.problem
     if entry.get("proxy_noise_tau") is not None and entry.get("noise_seed") is None:
         entry = {**entry, "noise_seed": int(cell.seed)}  # one frozen noise field per seed, like one supernet per run
     problem = build_problem(entry)
-    algo = get_algorithm(cell.algorithm["name"]).from_params(cell.algorithm["params"])
-    params = json.dumps(_jsonable(algo.get_params()), sort_keys=True, default=repr)  # resolved: defaults filled in
+    algo = resolve_algorithm(cell.algorithm).from_params(cell.algorithm["params"])
     res = run(algo, problem, Budget(budget.get("evaluations"), budget.get("cost")), seed_seq)
     tr = res.trajectory
     n = len(tr["eval"])
@@ -68,7 +68,7 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
     best = _best_chosen(chosen)
     feas_fit = cols["fitness"][cols["feasible"]] if n else np.zeros(0)
     row = {"cell": cell.cell, "algorithm": cell.algorithm["label"], "algorithm_name": cell.algorithm["name"],
-           "params": params,
+           "params": json.dumps(_jsonable(cell.algorithm["params"]), sort_keys=True),
            "problem": cell.problem["label"], "problem_type": cell.problem["type"],
            "dataset": cell.problem["dataset"], "seed": cell.seed, "seed_index": cell.seed_index,
            "n_obj": problem.n_obj, "objectives": json.dumps(problem.describe()["objectives"]),
