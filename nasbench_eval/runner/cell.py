@@ -48,6 +48,7 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
         entry = {**entry, "noise_seed": int(cell.seed)}  # one frozen noise field per seed, like one supernet per run
     problem = build_problem(entry)
     algo = resolve_algorithm(cell.algorithm).from_params(cell.algorithm["params"])
+    params = json.dumps(_jsonable(algo.get_params()), sort_keys=True, default=repr)  # resolved: defaults filled in
     res = run(algo, problem, Budget(budget.get("evaluations"), budget.get("cost")), seed_seq)
     tr = res.trajectory
     n = len(tr["eval"])
@@ -68,7 +69,7 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
     best = _best_chosen(chosen)
     feas_fit = cols["fitness"][cols["feasible"]] if n else np.zeros(0)
     row = {"cell": cell.cell, "algorithm": cell.algorithm["label"], "algorithm_name": cell.algorithm["name"],
-           "params": json.dumps(_jsonable(cell.algorithm["params"]), sort_keys=True),
+           "params": params,
            "problem": cell.problem["label"], "problem_type": cell.problem["type"],
            "dataset": cell.problem["dataset"], "seed": cell.seed, "seed_index": cell.seed_index,
            "n_obj": problem.n_obj, "objectives": json.dumps(problem.describe()["objectives"]),

@@ -183,9 +183,17 @@ def load_spec(path) -> Spec:
 
 
 def check_problems(spec: Spec) -> None:
-    """Build every problem once (cheap on the tabular path) so bad devices/metrics fail before any run."""
+    """Build every problem once, then construct and set up every algorithm on every problem (without running).
+
+    Bad devices/metrics, unknown or out-of-range algorithm parameters, constraint violations found at setup and
+    pairs an algorithm declares it cannot handle (wrong space, single-objective on a bi-objective problem, an
+    algorithm without constraint handling on a constrained problem) all fail here, naming the algorithm and the
+    problem, before any cell runs. The setup uses a throw-away ``default_rng(0)``; cells use their own streams.
+    """
+    import numpy as np
+
     from ..errors import NasbenchEvalError
-    from ..search import get_algorithm
+    from ..search.registry import resolve_algorithm
     from .cell import build_problem
 
     built = []
@@ -195,13 +203,16 @@ def check_problems(spec: Spec) -> None:
         except NasbenchEvalError as exc:
             raise ConfigError(f"problems[{i}] ({p['label']}): {exc}") from None
     bad = []
-    for a in spec.algorithms:
-        cls = get_algorithm(a["name"])
-        for p, prob in zip(spec.problems, built):
-            if prob.space.name not in cls.spaces:
-                bad.append(f"{a['label']} x {p['label']} (space {prob.space.name!r} not in {cls.spaces})")
-            elif prob.n_obj > 1 and not cls.multi_objective and not getattr(cls, "scalarises", False):
-                bad.append(f"{a['label']} x {p['label']} (single-objective algorithm, {prob.n_obj} objectives)")
+    for i, a in enumerate(spec.algorithms):
+        cls = resolve_algorithm(a)
+        for j, (p, prob) in enumerate(zip(spec.problems, built)):
+            try:
+                cls.from_params(a["params"]).setup(prob, np.random.default_rng(0))
+            except (ConfigError, ValueError, TypeError) as exc:
+                why = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+                bad.append(f"algorithm {a['label']!r} (algorithms[{i}]) on problem {p['label']!r} (problems[{j}]): "
+                           f"{why}")
     if bad:
-        raise ConfigError("incompatible algorithm x problem cells: " + "; ".join(bad) + ". Every algorithm runs on "
-                          "every problem: split the grid into several specs")
+        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+        raise ConfigError("cannot set up " + "; ".join(bad[:3]) + more + ". Fix the parameters, or split the grid "
+                          "into several specs (every algorithm runs on every problem)")
