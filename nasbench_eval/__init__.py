@@ -1,7 +1,17 @@
 """nasbench-eval: hardware-aware NAS on tabular benchmarks, with live RMI / supernet paths and honest statistics.
 
 The public API is what ``__all__`` lists; names are imported lazily so ``import nasbench_eval`` stays fast and
-never imports torch.
+never imports torch::
+
+    import nasbench_eval as ne
+
+    problem = ne.hw_problem("cifar10", "pixel3", "latency", kind="constrained", quantile=0.3)
+    res = ne.run(ne.get_algorithm("rea")(), problem, 500, seed=0)          # one search
+    ne.run_experiment("grid.yaml", "results/", backend="joblib", jobs=4)   # a seeded grid
+    results = ne.load_results("results/")      # .runs / .evaluations / .chosen: tidy DataFrames
+    ne.stats.summarize(ne.stats.final_values(results.runs, "test_acc"))   # mean, CI per algorithm x problem
+    ne.make_report("results/")
+    ne.check_algorithm(MyAlgorithm)            # the shared battery, for your own algorithm
 """
 from __future__ import annotations
 
@@ -22,13 +32,20 @@ _EXPORTS = {
     "Algorithm": "nasbench_eval.search", "Budget": "nasbench_eval.search", "run": "nasbench_eval.search",
     "get_algorithm": "nasbench_eval.search", "available": "nasbench_eval.search",
     "register": "nasbench_eval.search", "RunResult": "nasbench_eval.search",
+    "hw_problem": "nasbench_eval.problems", "ProblemSpec": "nasbench_eval.problems.spec",
+    "run_experiment": "nasbench_eval.runner", "load_results": "nasbench_eval.runner",
+    "Results": "nasbench_eval.runner", "make_report": "nasbench_eval.report",
+    "check_algorithm": "nasbench_eval.testing",
 }
-__all__ = sorted(_EXPORTS) + ["__version__"]
+_MODULES = {"stats": "nasbench_eval.stats", "report": "nasbench_eval.report", "testing": "nasbench_eval.testing"}
+__all__ = sorted([*_EXPORTS, *_MODULES]) + ["__version__"]
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
     raise AttributeError(f"module 'nasbench_eval' has no attribute {name!r}")
 
 
