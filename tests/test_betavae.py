@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nasbench_eval.betavae import (  # noqa: E402
+from nasbench_eval.studies.betavae import (  # noqa: E402
     SweepConfig,
     achieved_sparsity,
     apply_pruning,
@@ -20,8 +20,8 @@ from nasbench_eval.betavae import (  # noqa: E402
     make_permanent,
     validate,
 )
-from nasbench_eval.betavae.data import load_splits  # noqa: E402
-from nasbench_eval.betavae.sweep import generator, run_cell, torch_threads  # noqa: E402
+from nasbench_eval.live.data import load_splits  # noqa: E402
+from nasbench_eval.studies.betavae.sweep import generator, run_beta_seed, torch_threads  # noqa: E402
 from nasbench_eval.errors import ConfigError, UnknownNameError  # noqa: E402
 
 
@@ -97,7 +97,7 @@ def test_structured_prunes_whole_rows_except_output_layer():
 
 
 def test_fine_tuning_keeps_pruned_weights_at_zero():
-    from nasbench_eval.betavae import fit
+    from nasbench_eval.studies.betavae import fit
     s = load_splits("digits", train_limit=200)
     model = build_model(s.image_shape, 10, 6, generator(0, 0))
     apply_pruning(model, 0.9, "unstructured")
@@ -123,9 +123,9 @@ def test_same_seed_gives_identical_numbers_and_other_seed_differs():
     s = load_splits("digits", train_limit=300)
     cfg = _tiny_cfg()
     with torch_threads(1):
-        a = run_cell(cfg, s, 2.0, 0)
-        b = run_cell(cfg, s, 2.0, 0)
-        c = run_cell(cfg, s, 2.0, 1)
+        a = run_beta_seed(cfg, s, 2.0, 0)
+        b = run_beta_seed(cfg, s, 2.0, 0)
+        c = run_beta_seed(cfg, s, 2.0, 1)
     key = lambda rows: [(r["sparsity"], r["metric"], r["source"], repr(r["value"]))  # noqa: E731
                         for r in rows if r["source"] != "wallclock"]  # repr: nan == nan
     assert key(a) == key(b)
@@ -165,7 +165,7 @@ def test_unknown_names_are_also_config_errors_for_the_cli():
 
 
 def test_missing_torchvision_files_give_a_clear_error(tmp_path):
-    with pytest.raises(ConfigError, match="not found under data_root=.*downloads are disabled"):
+    with pytest.raises(ConfigError, match="data_root=.*mnist files not found in .*MNIST.raw.*Downloads are disabled"):
         load_splits("mnist", data_root=str(tmp_path))
 
 
@@ -177,7 +177,7 @@ def test_torch_threads_restores_setting():
 
 
 def test_package_import_does_not_load_torch():
-    code = ("import sys, nasbench_eval.betavae, nasbench_eval.betavae.config, nasbench_eval.cli.betavae;"
+    code = ("import sys, nasbench_eval.studies.betavae, nasbench_eval.studies.betavae.config, nasbench_eval.cli.betavae;"
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

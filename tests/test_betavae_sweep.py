@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from nasbench_eval.betavae import (  # noqa: E402
+from nasbench_eval.studies.betavae import (  # noqa: E402
     COLUMNS,
     SweepConfig,
     run_sweep,
@@ -53,12 +53,12 @@ def test_manifest_and_report(swept):
 
 
 def test_resume_skips_finished_cells_and_adds_new_ones(swept, monkeypatch):
-    import nasbench_eval.betavae.sweep as sweep_mod
+    import nasbench_eval.studies.betavae.sweep as sweep_mod
 
     before = pd.read_parquet(swept / "results.parquet")
     calls = []
-    real = sweep_mod.run_cell
-    monkeypatch.setattr(sweep_mod, "run_cell", lambda cfg, s, b, seed: calls.append((b, seed)) or real(cfg, s, b, seed))
+    real = sweep_mod.run_beta_seed
+    monkeypatch.setattr(sweep_mod, "run_beta_seed", lambda cfg, s, b, seed: calls.append((b, seed)) or real(cfg, s, b, seed))
     assert main(["betavae", "sweep", *TINY, "--out", str(swept)]) == 0
     assert calls == []  # everything was done already
     pd.testing.assert_frame_equal(before, pd.read_parquet(swept / "results.parquet"))
@@ -89,7 +89,7 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     (["--sparsities", "0,1.2"], r"sparsities (each sparsity) must be in [0.0, 1.0); got 1.2"),
     (["--sparsities", "0,half"], "--sparsities must be comma-separated numbers; got '0,half'"),
     (["--seeds", "1.5"], "--seeds must be comma-separated integers; got '1.5'"),
-    (["--dataset", "cifar10", "--data-root", "/nonexistent"], "dataset 'cifar10' not found under data_root"),
+    (["--dataset", "cifar10", "--data-root", "/nonexistent"], "data_root='/nonexistent': cifar10 files not found in"),
 ])
 def test_cli_bad_arguments_exit_2_with_clear_message(args, msg, tmp_path, capsys):
     rc = main(["betavae", "sweep", "--out", str(tmp_path / "o"), "--no-progress", *args])

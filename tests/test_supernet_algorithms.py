@@ -5,7 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nasbench_eval.search import get_algorithm  # noqa: E402
-from nasbench_eval.supernet.data import digits_splits  # noqa: E402
+from nasbench_eval.live.data import digits_splits  # noqa: E402
 from nasbench_eval.supernet.driver import run_supernet_search, supernet_problem  # noqa: E402
 
 

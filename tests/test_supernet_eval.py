@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 from nasbench_eval.evaluators.supernet import SupernetEvaluator  # noqa: E402
 from nasbench_eval.search import Algorithm  # noqa: E402
 from nasbench_eval.spaces import get_space  # noqa: E402
-from nasbench_eval.supernet.data import digits_splits  # noqa: E402
+from nasbench_eval.live.data import digits_splits  # noqa: E402
 from nasbench_eval.supernet.driver import run_supernet_search, supernet_problem  # noqa: E402
 
 

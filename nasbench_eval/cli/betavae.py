@@ -43,7 +43,7 @@ def register(subparsers) -> None:
 
 def config_from_args(args):
     """Build a validated SweepConfig from parsed arguments (raises ConfigError naming the bad option)."""
-    from ..betavae.config import SweepConfig, parse_list, validate
+    from ..studies.betavae.config import SweepConfig, parse_list, validate
 
     cfg = SweepConfig(dataset=args.dataset, betas=parse_list("--betas", args.betas),
                       sparsities=parse_list("--sparsities", args.sparsities),
@@ -61,7 +61,7 @@ def run_sweep_command(args) -> int:
     cfg = config_from_args(args)  # validated before torch loads
     if args.threads < 0:
         raise ConfigError(f"--threads must be 0 (torch's default) or a positive integer; got {args.threads!r}")
-    from ..betavae.sweep import run_sweep
+    from ..studies.betavae.sweep import run_sweep
 
     t0 = time.perf_counter()
     df = run_sweep(cfg, args.out, progress=not args.no_progress, threads=args.threads or None)

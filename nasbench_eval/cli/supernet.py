@@ -67,7 +67,7 @@ def register(subparsers) -> None:
 
 
 def _data(args, final: bool):
-    from ..supernet.data import cifar10_splits, digits_splits
+    from ..live.data import cifar10_splits, digits_splits
 
     if args.threads:
         import torch

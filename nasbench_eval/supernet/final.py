@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..spaces import darts as D
-from .data import augment, batches
+from ..live.data import augment, batches
 from .mixed import reset_parameters
 from .ops import FactorizedReduce, Identity, ReLUConvBN, darts_op
 from .training import pick_device

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
-from .data import augment, batches
+from ..live.data import augment, batches
 
 MODES = ("A", "B", "C")
 BN_MODES = ("train", "eval")

@@ -22,7 +22,7 @@ import torch
 
 from . import store
 from .config import SweepConfig, validate
-from .data import Splits, load_splits
+from ...live.data import Splits, load_splits
 from .latent import latent_metrics
 from .model import build_model
 from .pruning import achieved_sparsity, apply_pruning, make_permanent
@@ -41,7 +41,7 @@ def _recon_weight(cfg: SweepConfig, beta: float) -> float:
     return cfg.recon_weight if beta > 0 else cfg.baseline_recon_weight
 
 
-def run_cell(cfg: SweepConfig, splits: Splits, beta: float, seed: int) -> list[dict]:
+def run_beta_seed(cfg: SweepConfig, splits: Splits, beta: float, seed: int) -> list[dict]:
     """Train, prune and measure one (beta, seed) cell; return its tidy rows (see :data:`store.COLUMNS`)."""
     s = splits
     rw = _recon_weight(cfg, beta)
@@ -137,7 +137,7 @@ def run_sweep(cfg: SweepConfig, out, *, progress: bool = True, report: bool = Tr
         for beta, seed in todo:
             bar.set_postfix(beta=beta, seed=seed)
             with torch_threads(threads):
-                df = store.tidy(run_cell(cfg, splits, beta, seed))
+                df = store.tidy(run_beta_seed(cfg, splits, beta, seed))
             store.write_cell(out, beta, seed, df)
             store.combine(out)
             store.atomic_write_json(out / "manifest.json", _manifest(cfg, splits, old, out))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 COLUMNS = ("study", "dataset", "beta", "seed", "sparsity", "method", "metric", "value", "source")
 DTYPES = {"study": "string", "dataset": "string", "beta": "float64", "seed": "int64", "sparsity": "float64",

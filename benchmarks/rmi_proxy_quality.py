@@ -7,7 +7,7 @@ same architecture for real for ``--epochs`` epochs and measures its valid accura
 Spearman's rho between ``-rmi_loss`` and accuracy (positive = RMI ranks like accuracy). The number is reported
 as measured, whatever it is.
 
-    python -m nasbench_eval.live.proxy_quality --archs 50 --out rmi_proxy_digits.json
+    python benchmarks/rmi_proxy_quality.py --archs 50 --out rmi_proxy_digits.json
 """
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ..evaluators.rmi import RMIEvaluator
-from ..spaces import nb201
-from .data import load_digits
-from .models import build_model
-from .rmi import arch_seed
-from .train import accuracy, train_model, train_reference
+from nasbench_eval.evaluators.rmi import RMIEvaluator
+from nasbench_eval.live.data import load_digits
+from nasbench_eval.live.models import build_model
+from nasbench_eval.live.rmi import arch_seed
+from nasbench_eval.live.train import accuracy, train_model, train_reference
+from nasbench_eval.spaces import nb201
 
 
 def main(argv=None) -> int:

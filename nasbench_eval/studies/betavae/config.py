@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from ..errors import ConfigError, unknown
+from ...errors import ConfigError, unknown
 
 DATASETS = ("digits", "mnist", "cifar10")
 METHODS = ("unstructured", "structured")

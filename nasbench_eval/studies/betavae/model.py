@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn_init import init_parameters
+from ...nn_init import init_parameters
 
 
 class BetaVAE(nn.Module):

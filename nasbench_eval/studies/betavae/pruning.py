@@ -20,7 +20,7 @@ import torch
 import torch.nn.utils.prune as prune
 from torch import nn
 
-from ..errors import ConfigError, unknown
+from ...errors import ConfigError, unknown
 
 METHODS = ("unstructured", "structured")
 

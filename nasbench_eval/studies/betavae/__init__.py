@@ -7,7 +7,7 @@ L1 magnitude or L1-structured pruning through ``torch.nn.utils.prune`` (:mod:`.p
 accuracy and factor-free disentanglement proxies (:mod:`.latent`), stored as tidy Parquet with resume
 (:mod:`.store`, :mod:`.sweep`) and summarised with bootstrap CIs (:mod:`.report`). See docs/betavae.md.
 
-Names are loaded lazily, so ``import nasbench_eval.betavae`` does not import torch; the torch-free parts are
+Names are loaded lazily, so ``import nasbench_eval.studies.betavae`` does not import torch; the torch-free parts are
 :mod:`.config`, :mod:`.latent`, :mod:`.store` and :mod:`.report`.
 """
 from __future__ import annotations
@@ -17,12 +17,12 @@ import importlib
 _EXPORTS = {
     "SweepConfig": "config", "validate": "config",
     "BetaVAE": "model", "build_model": "model", "betavae_loss": "model",
-    "load_splits": "data", "Splits": "data",
+    "load_splits": "nasbench_eval.live.data", "Splits": "nasbench_eval.live.data",
     "fit": "train", "accuracy": "train",
     "apply_pruning": "pruning", "make_permanent": "pruning", "achieved_sparsity": "pruning",
     "is_permanent": "pruning",
     "latent_metrics": "latent",
-    "run_sweep": "sweep", "run_cell": "sweep",
+    "run_sweep": "sweep", "run_beta_seed": "sweep",
     "write_report": "report", "COLUMNS": "store",
 }
 __all__ = sorted(_EXPORTS)
@@ -30,7 +30,8 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str):
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        mod = _EXPORTS[name]
+        return getattr(importlib.import_module(mod if "." in mod else f"{__name__}.{mod}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -1,4 +1,4 @@
-"""Training, fine-tuning and evaluation of a :class:`~nasbench_eval.betavae.model.BetaVAE`.
+"""Training, fine-tuning and evaluation of a :class:`~nasbench_eval.studies.betavae.model.BetaVAE`.
 
 Model selection uses the validation split only: after every epoch the validation accuracy (z = mu) is measured
 and the weights of the best epoch (earliest on ties) are kept. The test split is never looked at here.
