@@ -30,7 +30,7 @@ def test_query_issue_example(store):
     (("query", "6111", "--device", "tpu"), "unknown device 'tpu'"),
     (("query", "20000"), "out of range"),
     (("search", "nope"), "unknown algorithm 'nope'; allowed:"),
-    (("search", "rea", "--param", "population_size=abc"), "takes a int"),
+    (("search", "rea", "--param", "population_size=abc"), "'population_size' of algorithm 'rea' must be an int"),
     (("search", "rea", "--param", "typo=1"), "unknown parameter"),
 ])
 def test_errors_are_one_clear_line(store, args, msg):

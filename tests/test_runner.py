@@ -39,8 +39,8 @@ def spec_dict(seeds=10, algos=("random", "rea", "nsga2"), problems=("cifar10", "
     (lambda d: d.update(seeds=[1, 1]), ["distinct"]),
     (lambda d: d.update(seeds=0), ["seeds", ">= 1"]),
     (lambda d: d.pop("budget"), ["'budget'"]),
-    (lambda d: d["problems"].append({"type": "hw", "dataset": "cifar10", "device": "fpga", "metric": "latency"}),
-     ["threshold", "quantile"]),
+    (lambda d: d["problems"].append({"type": "hw", "dataset": "cifar10", "device": "fpga", "metric": "latency",
+                                     "kind": "constrained"}), ["threshold", "quantile"]),
 ])
 def test_spec_errors_name_the_key_and_allowed_values(mutate, words):
     d = spec_dict()
