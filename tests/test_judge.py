@@ -135,3 +135,22 @@ def test_judge_refuses_during_a_search():
     p.ground_truth()  # cached: the guard must still refuse
     with leakage_guard(), pytest.raises(RuntimeError, match="leakage"):
         judge_run(p, [0])
+
+
+def test_result_store_keeps_the_truth_the_report_reads(tmp_path):
+    from nasbench_eval.runner import load_results, parse_spec, run_experiment
+
+    d = {"root_seed": 1, "seeds": 1, "budget": {"evaluations": 40},
+         "algorithms": [{"name": "nsga2", "params": {"population_size": 10}}],
+         "problems": [{"type": "hw", "device": "eyeriss", "metric": "latency", "kind": "bi-objective",
+                       "label": "eyeriss"}]}
+    run_experiment(parse_spec(d), tmp_path / "o", progress=False)
+    r = load_results(tmp_path / "o")
+    p = hw_problem("cifar10", "eyeriss")
+    th = r.truth_thresholds
+    assert th["threshold"].tolist() == list(p.thresholds) and set(th["problem"]) == {"eyeriss"}
+    assert th["note"].str.contains("judged once").sum() == 1
+    fr = r.truth_fronts
+    band = fr[(fr.space == "test") & fr.band]
+    assert len(band) and not nb201.is_disconnected(nb201.index_to_ops(band["key"].to_numpy())).any()
+    assert r.manifest["truth"]["problems"] == ["eyeriss"]

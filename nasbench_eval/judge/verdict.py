@@ -107,18 +107,19 @@ def _num(x) -> float:
     return np.nan if x is None else float(x)
 
 
-def truth_tables(problem, label: str) -> dict[str, pd.DataFrame]:
+def truth_tables(problem, label: str, search_space: bool = True) -> dict[str, pd.DataFrame]:
     """What the result store keeps about a problem's truth, so that reports never rebuild problems.
 
     ``truth_fronts``: the true fronts (``space`` search | test; ``band`` True for the front over connected archs
     that normalises HV / IGD, False for the front over all allowed archs), one row per front member.
     ``truth_thresholds``: the judged thresholds with their quantile, merge note, feasible-arch count and
-    constrained optimum / oracle.
+    constrained optimum / oracle. ``search_space=False`` (a proxy that differs per seed, e.g. a frozen noise field
+    per seed): no search-space front and no constrained optimum (each run's row has its own), only test space.
     """
     gt = problem.ground_truth()
     fronts = []
     for space in ("proxy", "test"):
-        if space == "proxy" and gt.proxy is None:
+        if space == "proxy" and (gt.proxy is None or not search_space):
             continue
         value = gt.proxy if space == "proxy" else gt.test
         full = gt.front_keys if space == "proxy" else gt.test_front_keys
@@ -130,7 +131,11 @@ def truth_tables(problem, label: str) -> dict[str, pd.DataFrame]:
     notes = {m["threshold"]: m["note"] for m in problem.info.get("merged_thresholds", [])}
     rows = []
     for j, opt in enumerate(constrained_optima(gt, ths)):
-        rows.append({"problem": label, "threshold": opt["threshold"], "quantile": None if qs is None else qs[j],
+        if not search_space:
+            opt.update(opt_index=None, opt_test_acc=None)
+            notes.setdefault(opt["threshold"], "the proxy differs per seed: each run's row has its own optimum")
+        rows.append({"problem": label, "threshold": opt["threshold"],
+                     "quantile": np.nan if qs is None or qs[j] is None else float(qs[j]),
                      "feasible_archs": opt["feasible_archs"],
                      "opt_index": -1 if opt["opt_index"] is None else opt["opt_index"],
                      "opt_test_acc": _num(opt["opt_test_acc"]), "best_test_acc": _num(opt["best_test_acc"]),

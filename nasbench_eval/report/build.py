@@ -221,27 +221,33 @@ def _mo_sections(res, out, fmt, seed) -> list[str]:
     if not len(ind):
         return []
     s = [_h("Hardware-aware quality indicators", 2, fmt)]
-    s.append(_p("hv/hv_norm/igd/igd_plus: chosen front vs the true front (normalised by its ideal/nadir, reference "
-                "1.1); test_*: same in test accuracy vs cost; mean_gap: optimum test acc - pick test acc per judged "
-                "threshold (points); feasible_fraction: thresholds with a feasible pick. mean ± std (ddof=1).", fmt))
+    s.append(_p("hv/hv_norm/igd/igd_plus (bi-objective runs only): chosen front vs the true front over connected "
+                "archs (a disconnected cell, ~10 % accuracy, sets no nadir), normalised by that front's ideal/nadir, "
+                "HV reference 1.1; test_*: same in test accuracy vs cost; mean_gap: optimum test acc - pick test acc "
+                "per judged threshold (points; the optimum = best proxy with cost <= T, costs compared tie-safely); "
+                "feasible_fraction: thresholds with a feasible pick. mean ± std (ddof=1).", fmt))
     tab = ind[["indicator", "problem", "algorithm", "n", "mean", "std", "median", "ci_low", "ci_high"]]
     s.append(frame_table(tab, fmt, 4))
-    from ..runner.cell import build_problem
-
-    entries = {p["label"]: p for p in res.manifest["spec"]["problems"]}
+    truth = res.truth_fronts if res.truth_fronts is not None else pd.DataFrame(columns=["problem"])
+    ths = res.truth_thresholds if res.truth_thresholds is not None else pd.DataFrame(columns=["problem"])
+    notes = [f"{r['problem']}: {r['note']}" for _, r in ths.iterrows() if r.get("note")]
+    if notes:
+        s.append(_p("Judged thresholds: " + "; ".join(notes) + ".", fmt))
     mo = res.runs[res.runs["n_obj"] >= 2]
     for p in dict.fromkeys(mo["problem"]):
         objs = json.loads(mo.loc[mo["problem"] == p, "objectives"].iloc[0])
         acc_m, cost_m = objs[0].split(" ", 1)[1], objs[1].split(" ", 1)[1]
         ch = res.chosen[res.chosen["problem"] == p]
+        tp = truth[truth["problem"] == p]
         true = test_true = None
-        try:
-            gt = build_problem(entries[p]).ground_truth()
-            if gt.front_keys is not None and gt.proxy is not None:
-                true = np.c_[gt.cost[gt.front_keys], gt.proxy[gt.front_keys]]
-            test_true = np.c_[gt.cost[gt.test_front_keys], gt.test[gt.test_front_keys]]
-        except Exception as exc:  # noqa: BLE001 - the plot still shows the fronts
-            s.append(_p(f"(no true front for {p}: {type(exc).__name__}: {exc})", fmt))
+        if len(tp):  # the band front (connected archs): the front the indicators are normalised over
+            for space in ("search", "test"):
+                f = tp[(tp["space"] == space) & tp["band"]]
+                xy = np.c_[f["cost"].to_numpy(float), f["value"].to_numpy(float)] if len(f) else None
+                true, test_true = (xy, test_true) if space == "search" else (true, xy)
+        else:
+            s.append(_p(f"(no true front stored for {p}: the folder was merged before truth tables existed; rerun "
+                        "`nasbench-eval run SPEC --out DIR` to re-merge)", fmt))
         for space, ycol, tf in (("search", acc_m, true), ("test", "report_test_acc", test_true)):
             if ycol not in ch.columns:
                 continue

@@ -9,6 +9,10 @@ Layout of ``OUT``::
     evaluations.parquet         one row per evaluation (tidy long format)
     runs.parquet                one summary row per run (cell)
     chosen.parquet              one row per chosen architecture (1 per single-objective run; the front for MO runs)
+    truth_fronts.parquet        hardware-aware problems: the true fronts (search / test space, all allowed archs and
+                                the connected-arch band that normalises HV), one row per front member
+    truth_thresholds.parquet    hardware-aware problems: the judged thresholds (quantile, merge note, feasible archs,
+                                constrained optimum and oracle test accuracy)
 
 Every file is written to a temporary name and moved into place with ``os.replace``. Resume = skip the cells whose
 part folder exists. ``wall_seconds`` (runs table) is the only column that differs between two runs of one spec;
@@ -34,6 +38,7 @@ from .cell import WALL_COLUMNS
 FORMAT = "nasbench-eval results"
 FORMAT_VERSION = 1
 TABLES = ("evaluations", "runs", "chosen")
+TRUTH_TABLES = ("truth_fronts", "truth_thresholds")  # the judge's truth of the hardware-aware problems (see merge)
 SORT = {"evaluations": ["cell", "eval", "batch"], "runs": ["cell"], "chosen": ["cell", "rank"]}
 
 
@@ -178,7 +183,9 @@ class ResultStore:
 
     def tables_intact(self, m: dict) -> bool:
         """True when every merged table exists and matches the sha256 recorded in the manifest."""
-        for name in TABLES:
+        if "truth" not in m:  # written before the truth tables existed: merge again to add them
+            return False
+        for name in TABLES + TRUTH_TABLES:
             f, info = self.out / f"{name}.parquet", m.get("files", {}).get(name)
             if info is None or not f.exists() or sha256_file(f) != info["sha256"]:
                 return False
@@ -197,20 +204,45 @@ class ResultStore:
             path = self.out / f"{name}.parquet"
             atomic_write_parquet(path, df)
             files[name] = {"file": path.name, "rows": int(len(df)), "sha256": sha256_file(path)}
+        truth = _truth_tables(spec)
+        for name, df in truth.items():
+            path = self.out / f"{name}.parquet"
+            atomic_write_parquet(path, df)
+            files[name] = {"file": path.name, "rows": int(len(df)), "sha256": sha256_file(path)}
+        m["truth"] = {"tables": list(truth), "problems": sorted(set(truth["truth_thresholds"].get("problem", [])))}
         m.update(files=files, complete=len(cells) == spec.n_cells, cells_done=len(cells), updated=_now())
         self.write_manifest(m)
         return m
 
 
+def _truth_tables(spec) -> dict[str, pd.DataFrame]:
+    """The judge's truth of each hardware-aware problem of ``spec`` (:func:`nasbench_eval.judge.truth_tables`)."""
+    from ..judge import truth_tables
+    from .cell import build_problem
+
+    parts: dict[str, list] = {n: [] for n in TRUTH_TABLES}
+    for entry in spec.problems:
+        if entry.get("type") != "hw":
+            continue
+        per_seed = entry.get("proxy_noise_tau") is not None and entry.get("noise_seed") is None
+        for n, df in truth_tables(build_problem(entry), entry["label"], search_space=not per_seed).items():
+            parts[n].append(df)
+    return {n: pd.concat(v, ignore_index=True) if v else pd.DataFrame({"problem": pd.Series(dtype=str)})
+            for n, v in parts.items()}
+
+
 @dataclass
 class Results:
-    """What stats and report read: the manifest and the three tables."""
+    """What stats and report read: the manifest, the three tables and the truth of the hardware-aware problems
+    (empty frames for a folder merged before the truth tables existed)."""
 
     path: Path
     manifest: dict
     evaluations: pd.DataFrame
     runs: pd.DataFrame
     chosen: pd.DataFrame
+    truth_fronts: pd.DataFrame | None = None
+    truth_thresholds: pd.DataFrame | None = None
 
 
 def load_results(path, allow_incomplete: bool = False) -> Results:
@@ -226,7 +258,7 @@ def load_results(path, allow_incomplete: bool = False) -> Results:
         raise ResultStoreError(f"{path} is incomplete ({m.get('cells_done', 0)}/{m.get('n_cells')} cells merged); "
                                "rerun `nasbench-eval run SPEC --out DIR` to finish it")
     tables = {}
-    for name in TABLES:
+    for name in TABLES + tuple(t for t in TRUTH_TABLES if t in m.get("files", {})):
         info = m.get("files", {}).get(name)
         f = path / f"{name}.parquet"
         if info is None or not f.exists():
