@@ -381,3 +381,21 @@ def test_check_sets_up_every_pair_and_names_algorithm_and_parameter(tmp_path, pl
     d["algorithms"][1]["params"]["cooling"] = 0.5
     spec.write_text(yaml.safe_dump(d))
     assert main(["run", str(spec), "--check"]) == 0 and "4 cells" in capsys.readouterr().out
+
+
+def test_check_refuses_an_algorithm_that_declares_it_cannot_handle_constraints(tmp_path, plugins):
+    from nasbench_eval.search import Algorithm
+
+    if not hasattr(Algorithm, "handles_constraints"):
+        pytest.skip("Algorithm.handles_constraints not available")
+    pytest.importorskip("nasbench_eval.problems.hw")
+    Naive = type("Naive", (_anneal(0.9),), {"name": "naive", "handles_constraints": False})
+    plugins(Naive, "naive")
+    hw = {"type": "hw", "device": "fpga", "metric": "latency", "quantile": 0.3}
+    d = {"root_seed": 1, "seeds": 1, "budget": {"evaluations": 20}, "algorithms": ["naive"], "problems": [hw]}
+    with pytest.raises(ConfigError, match=r"algorithm 'naive' \(algorithms\[0\]\) on problem "
+                                          r"'hw-cifar10-fpga-latency-q0.3'.*handles_constraints"):
+        run_experiment(parse_spec(d), tmp_path / "o", progress=False)
+    assert not (tmp_path / "o").exists()
+    d["problems"] = [{"type": "nb201"}]  # no constraint: accepted
+    assert run_experiment(parse_spec(d), tmp_path / "ok", progress=False)["complete"]
