@@ -394,21 +394,21 @@ def _guarded_class(cls, recorder, stores):
         finally:
             recorder.where.pop()
 
-    def setup(self, problem, rng):
+    def setup(self, *args, **kwargs):
         with inside("setup"):
-            return cls.setup(self, problem, rng)
+            return cls.setup(self, *args, **kwargs)
 
-    def ask(self):
+    def ask(self, *args, **kwargs):
         with inside("ask"):
-            return cls.ask(self)
+            return cls.ask(self, *args, **kwargs)
 
-    def tell(self, archs, evaluation):
+    def tell(self, *args, **kwargs):
         with inside("tell"):
-            return cls.tell(self, archs, evaluation)
+            return cls.tell(self, *args, **kwargs)
 
-    def result(self):
+    def result(self, *args, **kwargs):
         with inside("result"):
-            return cls.result(self)
+            return cls.result(self, *args, **kwargs)
 
     def finished(self):
         with inside("finished"):
