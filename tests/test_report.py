@@ -35,7 +35,8 @@ def test_report_markdown_tables_plots_and_pvalues(store):
     for p, g in runs.groupby("problem"):
         r = g.pivot(index="seed", columns="algorithm", values="chosen_report_test_acc")
         rows = t[t["problem"] == p]
-        assert rows["omnibus_p"].iloc[0] == pytest.approx(ss.kruskal(*[r[a] for a in ("random", "rea", "nsga2")]).pvalue)
+        kw = ss.kruskal(*[r[a] for a in ("random", "rea", "nsga2")]).pvalue  # 6 runs per group: chi-square
+        assert rows["omnibus_p"].iloc[0] == pytest.approx(kw)
         for _, row in rows[rows["test"] != "none"].iterrows():  # unpaired: independent runs
             assert row["test"] == "mann-whitney-u"
             assert row["p_value"] == pytest.approx(ss.mannwhitneyu(r[row["algorithm"]], r["random"]).pvalue, abs=0.02)

@@ -103,7 +103,7 @@ def test_compare_to_baseline_unpaired_by_default_matches_scipy_and_holm(data):
     assert cmp["p_holm"].to_numpy() == pytest.approx(multipletests(raw, method="holm")[1])
     assert set(cmp["test"]) == {"mann-whitney-u"} and not cmp["paired"].any()
     assert cmp["why"].str.contains("Holm over 3 comparisons").all()
-    assert cmp["why"].str.contains("share nothing").all()
+    assert cmp["why"].str.startswith("unpaired").all() and cmp["omnibus_why"].str.contains("share nothing").all()
     # the direction is the test's own: sign of U - n m / 2
     for j, (_, row) in zip((1, 2, 3), cmp.iterrows()):
         u = ss.mannwhitneyu(m[:, j], m[:, 0]).statistic
@@ -135,7 +135,8 @@ def test_direction_of_a_minimised_metric_marks_ranks_and_cd():
     ref = pd.DataFrame(ss.rankdata(means.to_numpy(), axis=1), columns=means.columns).mean()
     assert fn.blocks == "problem" and fn.mean_ranks.index[0] == "b" and fn.mean_ranks["b"] == 1.0
     assert fn.mean_ranks[ref.index].to_numpy() == pytest.approx(ref.to_numpy())
-    assert fn.friedman.p_value == pytest.approx(ss.friedmanchisquare(*means.to_numpy().T).pvalue)
+    assert fn.friedman.statistic == pytest.approx(ss.friedmanchisquare(*means.to_numpy().T).statistic)
+    assert "permutation" in fn.friedman.note  # 6 blocks: the chi-square approximation is not used
     assert fn.rejected and np.isfinite(fn.p_nemenyi.to_numpy()).all()
     assert stats.friedman_nemenyi(vv, sense="max").mean_ranks.index[0] == "c"
 
@@ -206,6 +207,19 @@ def test_friedman_nemenyi_match_scipy_scikit_posthocs_and_autorank(data):
     assert fn.friedman.p_value == pytest.approx(ar.pvalue)
     assert fn.mean_ranks.index[0] == "d"  # best (largest) first
     assert "4 algorithms x 12 blocks" in fn.friedman.note
+
+
+def test_friedman_with_few_blocks_is_an_exact_permutation_test():
+    import itertools
+
+    m = pd.DataFrame([[1.0, 2.0, 3.0], [1.5, 3.5, 2.5]], columns=list("abc"))
+    r = stats.friedman(m, "problem")
+    obs = ss.friedmanchisquare(*m.to_numpy().T).statistic
+    perms = list(itertools.permutations(range(3)))
+    stat = [ss.friedmanchisquare(*np.array([m.to_numpy()[0][list(p)], m.to_numpy()[1][list(q)]]).T).statistic
+            for p in perms for q in perms]
+    assert r.p_value == pytest.approx(np.mean(np.array(stat) >= obs - 1e-12)) and "all 36" in r.note
+    assert r.min_p == pytest.approx(1 / 6)
 
 
 def test_friedman_blocks_are_problems_never_unpaired_seeds():

@@ -120,7 +120,8 @@ def _tests_text(cmp, baseline, metric, sense, alpha, pairings) -> str:
     best = "largest" if sense == "max" else "smallest"
     paired = [p for p, d in pairings.items() if d.paired]
     txt = (f"mean ± std (ddof=1) over seeds; {metric} is {'maximised' if sense == 'max' else 'minimised'}: best "
-           f"({best}) mean in bold; ▲/▼: significantly better/worse than the baseline {baseline} at alpha = {alpha:g}, "
+           f"({best}) mean in bold; ▲/▼: significantly better/worse than the baseline {baseline} at "
+           f"alpha = {alpha:g}, "
            "the direction being the sign of the effect the test measures. Runs are unpaired (every run has its own "
            "random stream; equal seed labels share nothing): two-sided Mann-Whitney U test per algorithm vs the "
            "baseline; with 3 or more algorithms on a problem these run only after a Kruskal-Wallis test across "

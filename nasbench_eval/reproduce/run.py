@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import load_reproduction
-from .compare import comparison_table
+from .compare import NOT_COMPARABLE, comparison_table, verdict_rule
 
 
 def reproduce(name: str, out, quick: bool = False, backend: str = "joblib", jobs: int = 2,
@@ -66,6 +66,12 @@ def _fmt(m, s) -> str:
     return f"{m:.2f} ± {s:.2f}" if np.isfinite(s) else f"{m:.2f}"
 
 
+def _verdict_cell(r) -> str:
+    if np.isfinite(r.p_holm):
+        return f"{r.verdict} (p={r.p_holm:.2g})"
+    return r.verdict
+
+
 def _comparison_sections(table: pd.DataFrame, data: dict, out: Path) -> list[str]:
     rep = data["reported_data"]
     parts = []
@@ -85,17 +91,20 @@ def _comparison_sections(table: pd.DataFrame, data: dict, out: Path) -> list[str
                     cells += ["-"] * 4
                     continue
                 r = r.iloc[0]
-                p = f" (p={r.welch_p:.2g})" if np.isfinite(r.welch_p) else ""
                 cells += [_fmt(r["mean"], r["std"]), _fmt(r.reported_mean, r.reported_std),
-                          f"{r['diff']:+.2f}" if np.isfinite(r["diff"]) else "-", r.verdict + p]
+                          f"{r['diff']:+.2f}" if np.isfinite(r["diff"]) else "-", _verdict_cell(r)]
             parts.append(f"| {algo} | " + " | ".join(cells) + " |\n")
         opt = rep.get("optimal", {})
         parts.append("| optimum (table max) | " + " | ".join(
             f"- | {opt.get(d, {}).get(metric, float('nan')):.2f} | | " for d in datasets) + " |\n\n")
     counts = table.verdict.value_counts().to_dict()
-    parts.append("Verdicts: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) +
-                 ". `within` = our mean lies inside the paper's mean ± std; p = Welch t-test from summary statistics "
-                 "where the paper's number of runs is known. Reported numbers: " + rep.get("source", "") + ".\n\n")
+    parts.append("Verdicts: " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + ". " + verdict_rule(table, rep)
+                 + "\n\n")
+    nc = table[table.verdict == NOT_COMPARABLE].drop_duplicates("reported_row")
+    if len(nc):
+        parts.append("Protocol of the paper's rows that are not comparable with this run:\n\n" + "".join(
+            f"- `{r.reported_row}` (ours: {r.algorithm}): {r.protocol}\n" for r in nc.itertuples()) + "\n")
+    parts.append("Reported numbers: " + rep.get("source", "") + ".\n\n")
     png = _plot(table, out, rep.get("optimal"))
     if png:
         parts.append(f"![reproduced vs reported]({png.name})\n\n")

@@ -23,6 +23,10 @@ class Pairing:
     paired: bool
     why: str
 
+    @property
+    def short(self) -> str:
+        return "paired: shared proxy-noise field" if self.paired else "unpaired: independent runs"
+
 
 def _info(raw) -> dict:
     if isinstance(raw, dict):

@@ -89,7 +89,8 @@ def mann_whitney(x, y) -> TestResult:
     if not ties:
         method, how = "exact", "exact null distribution (no ties)"
     elif splits <= EXACT_PERMUTATIONS:
-        method, how = stats.PermutationMethod(n_resamples=np.inf), f"exact permutation p over all {splits} splits (ties)"
+        method = stats.PermutationMethod(n_resamples=np.inf)
+        how = f"exact permutation p over all {splits} splits (ties)"
     else:
         method, how = "asymptotic", "normal approximation with tie and continuity corrections"
     res = stats.mannwhitneyu(x, y, alternative="two-sided", method=method)
@@ -156,8 +157,10 @@ def kruskal(groups: dict[str, np.ndarray], seed: int = 0) -> TestResult:
                       f"{how}", min_p=float(min(1.0, max(extreme / ways, 1.0 / 10000 if min(sizes) < 5 else 0.0))))
 
 
-def friedman(matrix: pd.DataFrame, blocks: str) -> TestResult:
-    """Friedman test over the rows (blocks) of a blocks x algorithms matrix (scipy, chi-square approximation)."""
+def friedman(matrix: pd.DataFrame, blocks: str, seed: int = 0) -> TestResult:
+    """Friedman test over the rows (blocks) of a blocks x algorithms matrix (scipy). p-value: chi-square
+    approximation with >= 10 blocks; with fewer (where it is poor, Demsar 2006) the permutation p of the statistic
+    under within-block permutations (exact when there are <= 9,999 of them, else 9,999 seeded resamples)."""
     from scipy import stats
 
     n, k = matrix.shape
@@ -166,10 +169,19 @@ def friedman(matrix: pd.DataFrame, blocks: str) -> TestResult:
                           f"algorithms x {n} blocks ({blocks})")
     if np.all(matrix.to_numpy() == matrix.to_numpy()[:, :1]):
         return TestResult("none", np.nan, 1.0, n, f"all algorithms equal in every block ({blocks})")
-    s = stats.friedmanchisquare(*[matrix[c].to_numpy() for c in matrix.columns])
+    cols = [matrix[c].to_numpy(float) for c in matrix.columns]
+    s = stats.friedmanchisquare(*cols)
+    p, how = float(s.pvalue), "chi-square approximation"
+    if n < 10:
+        res = stats.permutation_test(cols, lambda *x, axis: stats.friedmanchisquare(*x, axis=axis).statistic,
+                                     permutation_type="samples", alternative="greater", n_resamples=9999,
+                                     vectorized=True, rng=np.random.default_rng(seed))
+        total = factorial(k) ** n
+        p = float(res.pvalue)
+        how = (f"exact permutation p over all {total} within-block orders" if total <= 9999 else
+               "permutation p (9,999 seeded within-block resamples; < 10 blocks)")
     # the most extreme exact outcome (every block ranks the algorithms the same way) has probability (k!)^(1-n)
-    return TestResult("friedman", float(s.statistic), float(s.pvalue), n,
-                      f"{k} algorithms x {n} blocks ({blocks}); chi-square approximation",
+    return TestResult("friedman", float(s.statistic), p, n, f"{k} algorithms x {n} blocks ({blocks}); {how}",
                       min_p=float(min(1.0, factorial(k) ** (1.0 - n))))
 
 
@@ -211,7 +223,8 @@ def two_sample(a: pd.Series, b: pd.Series, pairing: Pairing) -> TestResult:
         r = wilcoxon(both["a"], both["b"])
     else:
         r = mann_whitney(a.to_numpy(float), b.to_numpy(float))
-    r.note = f"{r.note}; {pairing.why}" if r.note else pairing.why
+    if pairing.paired:
+        r.note += f" ({pairing.short})"
     return r
 
 
@@ -219,7 +232,7 @@ def omnibus(groups: dict[str, pd.Series], pairing: Pairing, seed: int = 0) -> Te
     """Kruskal-Wallis (unpaired) or Friedman over seed blocks (paired) across the algorithms of one problem."""
     if pairing.paired:
         m = pd.concat(groups, axis=1).dropna()
-        r = friedman(m, "seed blocks")
+        r = friedman(m, "seed blocks", seed)
     else:
         r = kruskal({a: g.to_numpy(float) for a, g in groups.items()}, seed)
     r.note = f"{r.note}; {pairing.why}"
@@ -298,7 +311,8 @@ def pairwise(values: pd.DataFrame, problem: str, alpha: float = 0.05, sense: str
     if skip:
         res = [TestResult("none", np.nan, np.nan, 0, skip) for _ in pairs]
     else:
-        res = holm([two_sample(groups[a], groups[b], pairing) for a, b in pairs], f"all {len(pairs)} pairs on {problem}")
+        res = holm([two_sample(groups[a], groups[b], pairing) for a, b in pairs],
+                   f"all {len(pairs)} pairs on {problem}")
     return pd.DataFrame([{"a": a, "b": b, "test": r.name, "why": r.note, "statistic": r.statistic,
                           "p_value": r.p_value, "p_holm": r.p_adjusted, "n": r.n, "shift": r.shift,
                           "a_vs_b": _direction(r, alpha, sense),
