@@ -74,3 +74,126 @@ def test_golden_snapshot(name, c10_problem):
     got = (res.chosen[0]["index"], int(res.trajectory["key"][:50].sum()))
     assert got == GOLDEN_VALUES[name], f"{name} changed behaviour: {got}"
 
+
+
+# ---------------------------------------------------------------------------------------------- callbacks, resume
+from nasbench_eval.search.callbacks import Callback  # noqa: E402
+
+
+class _Interrupt(Exception):
+    pass
+
+
+class _CrashAfter(Callback):
+    """Simulates a crash (power cut, Ctrl-C) in batch ``k`` (0-based), after its tell, before its checkpoint."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def on_batch(self, state):
+        if state.batches > self.k:
+            raise _Interrupt
+
+
+def _same_run(a, b):
+    assert set(a.trajectory) == set(b.trajectory)
+    for k, v in a.trajectory.items():
+        assert v.dtype == b.trajectory[k].dtype and np.array_equal(v, b.trajectory[k], equal_nan=True), k
+    assert a.chosen == b.chosen and a.evaluations == b.evaluations and a.stopped_by == b.stopped_by
+    assert a.total_cost == b.total_cost
+
+
+@pytest.mark.parametrize("name, budget, k", [("rea", 120, 37), ("nsga2", 230, 3), ("cmanas", 300, 2),
+                                             ("random", 95, 4)])
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(name, budget, k, c10_problem, tmp_path):
+    algo = get_algorithm(name)()
+    full = run(algo, c10_problem, budget, seed=5)
+    with pytest.raises(_Interrupt):
+        run(algo, c10_problem, budget, seed=5, callbacks=[_CrashAfter(k)], checkpoint=tmp_path, checkpoint_every=1)
+    saved = np.load(tmp_path / "run.npz")
+    assert int(saved["batch"].max()) == k - 1  # batches 0..k-1 were saved; batch k is evaluated again
+    resumed = run(algo, c10_problem, budget, seed=5, checkpoint=tmp_path)
+    _same_run(full, resumed)
+
+
+class _Counting(Callback):
+    def __init__(self):
+        self.batches, self.stages, self.results, self.resumed = 0, [], [], []
+
+    def on_batch(self, state):
+        self.batches += 1
+        assert len(state.history) == state.requests and not state.replaying
+
+    def on_stage(self, state, stage, **info):
+        self.stages.append((stage, int(info["op_mask"].sum()), state.replaying))
+
+    def on_resume(self, state, directory):
+        self.resumed.append(state.batches)
+
+    def on_end(self, result):
+        self.results.append(result)
+
+
+def test_a_finished_run_resumes_without_evaluating(c10_problem, tmp_path):
+    from nasbench_eval.search.run import describe_archs  # noqa: F401 - the public helper stays importable
+
+    first = run(get_algorithm("rea")(), c10_problem, 60, seed=1, checkpoint=tmp_path, checkpoint_every=25)
+    calls = []
+    inner = c10_problem.evaluator.evaluate
+    c10_problem.evaluator.evaluate = lambda archs: calls.append(len(archs)) or inner(archs)
+    try:
+        cb = _Counting()
+        again = run(get_algorithm("rea")(), c10_problem, 60, seed=1, checkpoint=tmp_path, callbacks=[cb])
+    finally:
+        del c10_problem.evaluator.evaluate
+    assert calls == [] and cb.batches == 0 and cb.resumed == [int(first.trajectory["batch"].max()) + 1]
+    _same_run(first, again)
+    assert cb.results and cb.results[0] is again
+
+
+def test_resume_refuses_a_different_run(c10_problem, tmp_path):
+    run(get_algorithm("rea")(), c10_problem, 30, seed=1, checkpoint=tmp_path)
+    with pytest.raises(ConfigError, match="different seed"):
+        run(get_algorithm("rea")(), c10_problem, 30, seed=2, checkpoint=tmp_path)
+    with pytest.raises(ConfigError, match="different params"):
+        run(get_algorithm("rea")(sample_size=5), c10_problem, 30, seed=1, checkpoint=tmp_path)
+    with pytest.raises(ConfigError, match="different budget"):
+        run(get_algorithm("rea")(), c10_problem, 31, seed=1, checkpoint=tmp_path)
+
+
+def test_callbacks_see_batches_and_stages_and_can_stop(c10_problem):
+    cb = _Counting()
+    res = run(get_algorithm("pevonas")(), c10_problem, 5000, seed=3, callbacks=[cb])
+    assert cb.batches == int(res.trajectory["batch"].max()) + 1 and cb.results == [res]
+    assert [(s, n) for s, n, _ in cb.stages] == [(0, 30), (1, 18), (2, 12)]  # 5 -> 3 -> 2 ops on 6 edges
+
+    class StopAt(Callback):
+        def on_batch(self, state):
+            state.stop = state.evaluations >= 25
+
+    res = run(get_algorithm("random")(batch_size=10), c10_problem, 100, seed=0, callbacks=[StopAt()])
+    assert res.stopped_by == "callback" and res.evaluations == 30
+
+
+def test_batch_budget(c10_problem):
+    res = run(get_algorithm("random")(batch_size=4), c10_problem, Budget(batches=3), seed=0)
+    assert res.stopped_by == "budget" and res.trajectory["batch"].tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    with pytest.raises(ConfigError, match="budget batches must be a positive integer"):
+        Budget(batches=0)
+
+
+def test_the_trajectory_is_the_algorithms_history(c10_problem):
+    """One record: what the algorithm was told is exactly the result's trajectory (no second archive)."""
+    seen = {}
+
+    class Grab(Callback):
+        def on_end(self, result):
+            seen["ok"] = True
+
+        def on_batch(self, state):
+            seen["history"] = state.history
+
+    res = run(get_algorithm("nsga2")(), c10_problem, 120, seed=0, callbacks=[Grab()])
+    h = seen["history"]
+    assert np.array_equal(h.keys, res.trajectory["key"]) and np.array_equal(h.batch, res.trajectory["batch"])
+    assert np.array_equal(h.values["valid_acc"], res.trajectory["valid_acc"], equal_nan=True)
