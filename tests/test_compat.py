@@ -304,3 +304,11 @@ def test_a_script_runs_in_milliseconds_without_the_original_package_or_torch():
     assert float(seconds) < 5.0  # ~1,000 queries of each API; about 0.2 s on a quiet machine
     assert int(maxrss_kb) < 1_000_000  # well under 1 GB (the original NB201 API needs tens of GB)
     assert time.perf_counter() - t0 < 30
+
+
+def test_docs_show_the_example_scripts_verbatim():
+    doc = (EXAMPLES.parent / "docs" / "compat.md").read_text()
+    shown = dict(re.findall(r"`(examples/compat_[^`]+)`:\n\n```python\n(.*?)```\n", doc, flags=re.S))
+    assert set(shown) == {"examples/compat_nb201.py", "examples/compat_hwnasbench.py"}
+    for path, text in shown.items():
+        assert (EXAMPLES.parent / path).read_text() == text, f"docs/compat.md shows an outdated {path}"
