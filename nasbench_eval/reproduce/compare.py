@@ -83,12 +83,14 @@ def comparison_table(runs: pd.DataFrame, rep: dict, compare: dict[str, str], met
 def verdict_rule(table: pd.DataFrame, rep: dict, alpha: float = 0.05) -> str:
     """The rule, in words, with the numbers of this table (margin, alpha, Holm family size)."""
     m = int((table["test"] != "none").sum()) if len(table) else 0
+    none = (" No row of this reproduction could be tested (another protocol, or runs not stated): its Δ column is "
+            "descriptive only." if m == 0 else "")
     return (f"Verdict rule: a row is *{REPRODUCED}* when Schuirmann's two one-sided tests (TOST, Welch standard "
             f"error from our runs and the paper's reported std and number of runs) show |our mean - paper's mean| < "
             f"{margin_of(rep):g} accuracy points at alpha = {alpha:g}, Holm-corrected over the {m} tested rows of "
             f"this reproduction; otherwise *{NOT_SHOWN}* (too few runs or a real difference: see Δ). Rows whose "
             f"paper used another protocol are *{NOT_COMPARABLE}* and are not tested (reasons below); rows whose "
-            f"paper does not state its number of runs are *{UNTESTED}*. p = Holm-adjusted TOST p-value.")
+            f"paper does not state its number of runs are *{UNTESTED}*. p = Holm-adjusted TOST p-value.{none}")
 
 
 def optimal_rows(rep: dict, metrics=("test",)) -> list[dict]:
