@@ -154,3 +154,20 @@ def test_result_store_keeps_the_truth_the_report_reads(tmp_path):
     band = fr[(fr.space == "test") & fr.band]
     assert len(band) and not nb201.is_disconnected(nb201.index_to_ops(band["key"].to_numpy())).any()
     assert r.manifest["truth"]["problems"] == ["eyeriss"]
+
+
+def test_reproduce_hw_table_dedupes_merged_thresholds_and_reports_no_hv_for_picks(tmp_path):
+    from nasbench_eval.reproduce.hw import hw_table
+    from nasbench_eval.runner import load_results, parse_spec, run_experiment
+
+    d = {"root_seed": 2, "seeds": 1, "budget": {"evaluations": 300},
+         "algorithms": [{"name": "hw-evrsnas", "params": {"generations": 3}}, "random"],
+         "problems": [{"type": "hw", "device": "eyeriss", "metric": "latency", "quantile": q, "label": f"e{q}"}
+                      for q in (0.3, 0.4, 0.5)]}
+    run_experiment(parse_spec(d), tmp_path / "e", progress=False)
+    t = hw_table({"evrs": load_results(tmp_path / "e")}).set_index("algorithm")
+    # q0.3 and q0.4 are one physical threshold on eyeriss: two distinct thresholds, two runs per answer
+    assert t.loc["hw-evrsnas x2", "runs"] == 2 and np.isnan(t.loc["hw-evrsnas x2", "hv_norm"])
+    assert t.loc["random x2 (240 evaluations per run)", "evaluations"] == 480
+    one = t.loc["random (one run)"]
+    assert one["evaluations"] == 300 and 0 < one["hv_norm"] < 1 and one["feasible"] == 1.0
