@@ -13,7 +13,8 @@ Nine constrained answers are judged by gap and feasibility only (no HV: nine pic
 Reported per device and method (mean over seeds; ± = std, ddof=0): evaluations (distinct, charged), simulated cost
 (evaluations x the declared per-evaluation cost ``--cost-per-eval``, default 1 unit = one proxy evaluation),
 normalised HV and IGD+ (proxy space, normalised over the true front of the connected archs, reference 1.1: see
-``nasbench_eval.judge.fronts``), share of feasible picks over the 9 x seeds thresholds (an infeasible or missing pick is a failure), and the gap (points of test accuracy)
+``nasbench_eval.judge.fronts``), share of feasible picks over the 9 x seeds thresholds (an infeasible or missing
+pick is a failure), and the gap (points of test accuracy)
 of the feasible picks to the constrained optimum (best proxy with cost <= T), mean and worst.
 
     python benchmarks/bench_hw.py --seeds 30 --out benchmarks/results/bench_hw.md

@@ -100,7 +100,8 @@ def _random_prefix_rows(res, n: int = RANDOM_PER_THRESHOLD, algorithm: str = "ra
     if not len(runs) or th is None or not len(th):
         return pd.DataFrame(columns=COLS)
     info = runs["problem_info"].map(_info)
-    runs = runs.assign(device=info.map(lambda d: d.get("device", "?")), threshold=info.map(lambda d: d.get("threshold")),
+    runs = runs.assign(device=info.map(lambda d: d.get("device", "?")),
+                       threshold=info.map(lambda d: d.get("threshold")),
                        cost_metric=info.map(lambda d: d.get("cost_metric")))
     runs = runs.drop_duplicates(["device", "seed", "threshold"])  # merged thresholds: judged once
     opt = dict(zip(th["problem"], th["opt_test_acc"]))
