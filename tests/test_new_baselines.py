@@ -208,6 +208,17 @@ def test_pymoo_problem_decodes_by_rounding_and_refuses_darts(c10_problem, darts_
         as_pymoo_problem(darts_problem())
 
 
+def test_the_pymoo_example_in_the_docs_runs(capsys):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "algorithms.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", doc, flags=re.S) if "as_pymoo_problem" in b]
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "docs/algorithms.md", "exec"), {})
+    arch, test_acc, latency, n = capsys.readouterr().out.split()
+    assert nb201.parse_arch(arch) and float(test_acc) > 90 and int(n) == 500
+
+
 # ------------------------------------------------------------------------------------------------ quality (30 seeds)
 @pytest.mark.slow
 @pytest.mark.parametrize("name, floor", [("local-search", 94.3), ("reinforce", 94.05), ("optuna-tpe", 94.2)])
