@@ -9,33 +9,42 @@ kept op columns); a population is ``(P, n_edges, n_ops)``. Every function takes 
 * :func:`row_reset_mutation` -- each edge row, independently with ``rate``, is replaced by a fresh U[0,1) row.
 * :func:`elites` -- indices of the ``k`` fittest (stable: ties keep population order).
 * :func:`next_generation` -- elites unchanged + children (tournament x2 -> crossover -> mutation).
+
+"Fittest" is by the maximised key these functions are given; the algorithms pass
+:func:`nasbench_eval.search.selection.deb_key` of (fitness, constraint violation), so selection is feasibility-first
+on constrained problems and plain fitness otherwise.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from nasbench_eval.errors import ConfigError
+from nasbench_eval.search.params import Interval, Optional
+from nasbench_eval.search.selection import deb_best, deb_key
+
+#: Declared constraints of the EvNAS-style GA hyper-parameters (merged into each algorithm's parameter_constraints).
+GA_PARAMETERS = {
+    "population_size": Interval(int, 2, None),
+    "tournament_size": Interval(int, 1, None),
+    "n_elites": Interval(int, 0, None),
+    "crossover_row_prob": Interval(float, 0, 1),
+    "mutation_rate": Interval(float, 0, 1),
+}
+GENERATIONS = Optional(Interval(int, 1, None))
 
 
-def check_int(name: str, value, low: int, high: int | None = None, allow_none: bool = False) -> None:
-    """Raise :class:`ConfigError` naming the parameter unless ``low <= value (<= high)`` is an integer."""
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
-    ok = ok and (high is None or value <= high)
-    if not ok:
-        rng = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ConfigError(f"{name} must be an integer {rng}{' or None' if allow_none else ''}; got {value!r}")
-
-
-def check_prob(name: str, value) -> None:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
-    if not ok:
-        raise ConfigError(f"{name} must be a probability in [0, 1]; got {value!r}")
+def check_fits_population(algo, *names_and_margins: tuple[str, int]) -> None:
+    """The one relation a per-parameter constraint cannot state: ``getattr(algo, name) <= population_size - margin``
+    (a tournament draws distinct members; at least one child besides the elites)."""
+    for name, margin in names_and_margins:
+        v, limit = getattr(algo, name), algo.population_size - margin
+        if v > limit:
+            raise ConfigError(f"parameter {name!r} of algorithm {algo.name!r} must be at most population_size"
+                              f"{f' - {margin}' if margin else ''} = {limit}; got {v!r}")
 
 
 def random_population(rng: np.random.Generator, n: int, n_edges: int, n_ops: int) -> np.ndarray:
-    """``n`` individuals with i.i.d. U[0,1) entries (spec §1.3)."""
+    """``n`` individuals with i.i.d. U[0,1) entries (the EvNAS initialisation, arXiv 2012.12540)."""
     return rng.random((n, n_edges, n_ops))
 
 
@@ -76,8 +85,8 @@ def elites(fitness: np.ndarray, k: int) -> np.ndarray:
 def next_generation(pop: np.ndarray, fitness: np.ndarray, rng: np.random.Generator, *, n_elites: int = 1,
                     tournament_size: int = 10, crossover_row_prob: float = 0.5,
                     mutation_rate: float = 0.1) -> np.ndarray:
-    """EvNAS reproduction (spec §2.2 d): the elites unchanged, then ``P - n_elites`` children, each from two
-    tournaments, row-uniform crossover and row-reset mutation (elites are not mutated).
+    """EvNAS reproduction (Sinha & Chen, GECCO 2021, arXiv 2012.12540): the elites unchanged, then ``P - n_elites``
+    children, each from two tournaments, row-uniform crossover and row-reset mutation (elites are not mutated).
 
     ``crossover_row_prob = 0`` is the mutation-only ablation (child = parent 1), ``mutation_rate = 0`` the
     crossover-only one.
@@ -117,15 +126,6 @@ def ask_unseen(algo, candidates, complete) -> np.ndarray:
     return np.empty((0, *algo.space.arch_shape), dtype=np.int64)
 
 
-def check_ga_params(algo) -> None:
-    """Validate the EvNAS-style GA hyper-parameters an algorithm stores (population, tournament, elites, rates)."""
-    check_int("population_size", algo.population_size, 2)
-    check_int("tournament_size", algo.tournament_size, 1, algo.population_size)
-    check_int("n_elites", algo.n_elites, 0, algo.population_size - 1)
-    check_prob("crossover_row_prob", algo.crossover_row_prob)
-    check_prob("mutation_rate", algo.mutation_rate)
-
-
 def unseen_rows(keys, table) -> list[int]:
     """Rows whose key is neither in ``table`` (already evaluated) nor repeated earlier in ``keys``."""
     todo, seen = [], set()
@@ -140,9 +140,11 @@ class GenerationalSearch:
     """Mixin for an :class:`~nasbench_eval.search.Algorithm` that evaluates whole generations of decoded alphas.
 
     Subclasses implement ``_candidates()`` (the decoded archs ``(n, *arch_shape)`` of the current generation) and
-    ``_advance(fitness)`` (called once every candidate has a fitness; builds the next generation and may set
-    ``self._done``). With ``self._use_table`` True the generation goes through an architecture-fitness (AF) table
-    (CMANAS / pEvoNAS, spec §3.4): only unseen distinct archs are asked, so the budget counts real evaluations;
+    ``_advance(key)`` (called once every candidate has a fitness; ``key`` is the generation's Deb key -- fitness,
+    feasibility first -- to maximise; builds the next generation and may set ``self._done``; the raw values are in
+    ``self._last_fit`` / ``self._last_viol``). With ``self._use_table`` True the generation goes through an
+    architecture-fitness (AF) table (CMANAS, Evolutionary Computation 2024; pEvoNAS, GECCO 2022): only unseen
+    distinct archs are asked, so the budget counts real evaluations;
     generations made only of known archs are completed without asking. Without a table every candidate is asked
     each generation (EvNAS: a supernet's fitness changes every epoch; wrap the problem's evaluator in
     ``CachedEvaluator`` to make tabular repeats free).
@@ -152,14 +154,15 @@ class GenerationalSearch:
 
     def _init_generations(self, use_table: bool) -> None:
         self._use_table = use_table
-        self._table: dict[int, float] = {}
+        self._table: dict[int, tuple[float, float]] = {}  # key -> (fitness, constraint violation)
         self._done = False
         self._free_streak = 0
         self._cand: np.ndarray | None = None  # current generation's decoded archs
         self._cand_keys: list[int] = []
-        self._partial: list[float] = []  # no-table mode: fitness told so far for the current generation
+        self._partial: list[tuple[float, float]] = []  # no-table mode: (fitness, violation) told so far
         self._last_archs: np.ndarray | None = None  # last complete generation
         self._last_fit: np.ndarray | None = None
+        self._last_viol: np.ndarray | None = None
         self.generation = 0
 
     @property
@@ -178,11 +181,13 @@ class GenerationalSearch:
             self._cand_keys = self._keys(self._cand)
             self._partial = []
 
-    def _complete(self, fitness: np.ndarray) -> None:
-        self._last_archs, self._last_fit = self._cand, np.asarray(fitness, dtype=float)
+    def _complete(self, rows) -> None:
+        """The current generation is fully known: ``rows`` = its (fitness, violation) pairs in candidate order."""
+        fv = np.asarray(rows, dtype=float).reshape(-1, 2)
+        self._last_archs, self._last_fit, self._last_viol = self._cand, fv[:, 0], fv[:, 1]
         self._cand = None
         self.generation += 1
-        self._advance(self._last_fit)
+        self._advance(deb_key(self._last_fit, self._last_viol))
 
     def ask(self) -> np.ndarray:
         while not self._done:
@@ -197,38 +202,43 @@ class GenerationalSearch:
             if self._free_streak > MAX_FREE_GENERATIONS:
                 self._done = True
                 break
-            self._complete(np.array([self._table[k] for k in self._cand_keys]))
+            self._complete([self._table[k] for k in self._cand_keys])
         return np.empty((0, *self.space.arch_shape), dtype=np.int64)
 
     def _tell(self, archs: np.ndarray, ev) -> None:
-        fit = self.problem.fitness(ev)
+        rows = list(zip(self.problem.fitness(ev).tolist(), self.problem.violation(ev).tolist()))
         if not self._use_table:
-            self._partial.extend(fit.tolist())
+            self._partial.extend(rows)
             if len(self._partial) >= len(self._cand_keys):
-                self._complete(np.array(self._partial[: len(self._cand_keys)]))
+                self._complete(self._partial[: len(self._cand_keys)])
             return
-        for k, f in zip(self._keys(archs), fit.tolist()):
-            self._table[k] = f
+        for k, fv in zip(self._keys(archs), rows):
+            self._table[k] = fv
         if self._cand is not None and all(k in self._table for k in self._cand_keys):
-            self._complete(np.array([self._table[k] for k in self._cand_keys]))
+            self._complete([self._table[k] for k in self._cand_keys])
 
-    def _known_current(self) -> tuple[np.ndarray, np.ndarray]:
-        """Members of the current (incomplete) generation whose fitness is known."""
+    def _known_current(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Members of the current (incomplete) generation whose fitness is known: (archs, fitness, violation)."""
         if self._cand is None:
-            return np.empty((0, *self.space.arch_shape), dtype=np.int64), np.empty(0)
+            return np.empty((0, *self.space.arch_shape), dtype=np.int64), np.empty(0), np.empty(0)
         if not self._use_table:
             n = len(self._partial)
-            return self._cand[:n], np.asarray(self._partial, dtype=float)
+            fv = np.asarray(self._partial, dtype=float).reshape(-1, 2)
+            return self._cand[:n], fv[:, 0], fv[:, 1]
         idx = [i for i, k in enumerate(self._cand_keys) if k in self._table]
-        return self._cand[idx], np.array([self._table[self._cand_keys[i]] for i in idx], dtype=float)
+        fv = np.array([self._table[self._cand_keys[i]] for i in idx], dtype=float).reshape(-1, 2)
+        return self._cand[idx], fv[:, 0], fv[:, 1]
 
     def best_of_last_generation(self) -> np.ndarray:
-        """Best by search fitness of the last complete generation together with the evaluated part of the current
-        one (a budget may stop a run mid-generation); before any generation completes, the best seen."""
-        archs, fit = self._known_current()
+        """Best by Deb's rules (feasible first, then search fitness) of the last complete generation together with
+        the evaluated part of the current one (a budget may stop a run mid-generation); before any generation
+        completes, the best seen. Passed through :meth:`Algorithm.feasible_first`: feasible whenever any evaluated
+        architecture was (a last generation may have lost every feasible member, e.g. at a pEvoNAS stage change)."""
+        archs, fit, viol = self._known_current()
         if self._last_archs is not None:
             archs = np.concatenate([self._last_archs, archs])
             fit = np.concatenate([self._last_fit, fit])
+            viol = np.concatenate([self._last_viol, viol])
         if len(fit) == 0:
             return super().result()  # type: ignore[misc]
-        return archs[[int(np.argmax(fit))]]
+        return self.feasible_first(archs[[deb_best(fit, viol)]])  # type: ignore[attr-defined]

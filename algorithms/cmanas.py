@@ -1,17 +1,23 @@
 """CMANAS: CMA-ES over architecture parameters with an architecture-fitness (AF) table.
 
 Sinha & Chen, "Neural architecture search using covariance matrix adaptation evolution strategy", Evolutionary
-Computation 2024 (arXiv 2107.07266); spec §3. Default settings = CMANAS-h12-Ep25 on NB201 (§3.5): mean 0,
-sigma 1.3, C = I, default lambda = 4 + floor(3 ln n) (14 for NB201's n = 30, 20 for DARTS' n = 224), 25 generations.
+Computation 32(2), 2024 (arXiv 2107.07266). Default settings = the paper's non-weight-sharing NB201 variant
+CMANAS-h12-Ep25 (NB201 results table): mean 0, sigma 1.3, C = I, default lambda = 4 + floor(3 ln n) (14 for NB201's
+n = 30, 20 for DARTS' n = 224), 25 generations.
 
 A search point x in R^n is the flattened alpha ``(space.n_edges, space.n_ops)``, decoded by ``space.decode_alpha``.
-Fitness is maximised (CMA-ES minimises its negation). Each generation asks the decoded current mean (spec §3.4:
-the mean is evaluated every generation and enters the table) and the lambda decoded samples; decoded archs
+Fitness is maximised (CMA-ES minimises its negation). Each generation asks the decoded current mean (as in the
+reference code, the mean is evaluated every generation and enters the table) and the lambda decoded samples; decoded archs
 already in the run's AF table are not asked again, so the evaluation budget counts only real evaluations (cache
 hits never reach the evaluator). After the last generation the decoded final mean is evaluated too.
 
-Answer (spec §3.1): the decoded mean after the last generation. When a budget stops the run first, it is the most
-recent decoded mean whose fitness was measured; a mean whose measured fitness is missing (NaN) is skipped.
+Answer (as in the paper): the decoded mean after the last generation. When a budget stops the run first, it is the
+most recent decoded mean whose fitness was measured; a mean whose measured fitness is missing (NaN) is skipped.
+
+Constrained problems (our extension; the paper has no constraints): the samples are ranked by Deb's rules
+(feasible first, less violation first, then fitness) in the CMA-ES update, and the answer is the most recent
+measured mean that is feasible; when no measured mean is feasible, the best evaluated architecture by Deb's rules
+(feasible whenever any evaluated architecture was). Without constraints both are the paper's rules.
 
 The CMA-ES is our own implementation of the standard algorithm with negative weights (Hansen, "The CMA Evolution
 Strategy: A Tutorial", arXiv 1604.00772, Table 1 / Appendix A), drawing only from the run's Generator: the ``cma``
@@ -22,12 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 from functools import lru_cache
 
 import numpy as np
 
-from nasbench_eval.errors import ConfigError
 from nasbench_eval.search import Algorithm
+from nasbench_eval.search.params import Boolean, Interval, Optional
 
 from . import _ga
 
@@ -123,6 +130,13 @@ class CMANAS(_ga.GenerationalSearch, Algorithm):
     paper = ("Sinha & Chen, Neural architecture search using covariance matrix adaptation evolution strategy, "
              "Evolutionary Computation 2024 (arXiv 2107.07266)")
     spaces = ("nb201", "darts")
+    parameter_constraints = {
+        "sigma0": Interval(float, 0, sys.float_info.max, closed="right"),
+        "mean0": Interval(float, -sys.float_info.max, sys.float_info.max),  # finite: every coordinate's start
+        "population_size": Optional(Interval(int, 2, None)),
+        "generations": _ga.GENERATIONS,
+        "af_table": Boolean(),
+    }
 
     def __init__(self, sigma0: float = 1.3, mean0: float = 0.0, population_size: int | None = None,
                  generations: int | None = 25, af_table: bool = True):
@@ -133,23 +147,13 @@ class CMANAS(_ga.GenerationalSearch, Algorithm):
         self.af_table = af_table
 
     def _setup(self) -> None:
-        if not (isinstance(self.sigma0, (int, float)) and not isinstance(self.sigma0, bool) and self.sigma0 > 0):
-            raise ConfigError(f"sigma0 must be a number > 0; got {self.sigma0!r}")
-        if not (isinstance(self.mean0, (int, float)) and not isinstance(self.mean0, bool)
-                and math.isfinite(self.mean0)):
-            raise ConfigError(f"mean0 must be a finite number (the initial mean of every coordinate); "
-                              f"got {self.mean0!r}")
-        _ga.check_int("population_size", self.population_size, 2, allow_none=True)
-        _ga.check_int("generations", self.generations, 1, allow_none=True)
-        if not isinstance(self.af_table, bool):
-            raise ConfigError(f"af_table must be True or False; got {self.af_table!r}")
         self._shape = (self.space.n_edges, self.space.n_ops)
         n = self._shape[0] * self._shape[1]
         self.es = CMAES(np.full(n, float(self.mean0)), float(self.sigma0), self.rng, self.population_size)
         self._init_generations(use_table=self.af_table)
         self._final = False  # the last batch: only the decoded final mean
         self._x: np.ndarray | None = None
-        self._means: list[tuple[np.ndarray, float]] = []  # (decoded mean, measured fitness) per generation
+        self._means: list[tuple[np.ndarray, float, float]] = []  # (decoded mean, fitness, violation) per generation
 
     def _decode(self, X: np.ndarray) -> np.ndarray:
         return self.space.decode_alpha(X.reshape(-1, *self._shape))
@@ -160,23 +164,23 @@ class CMANAS(_ga.GenerationalSearch, Algorithm):
         self._x = self.es.ask()
         return self._decode(np.concatenate([self.es.mean[None], self._x]))
 
-    def _advance(self, fitness: np.ndarray) -> None:
-        self._means.append((self._last_archs[0], float(fitness[0])))
+    def _advance(self, key: np.ndarray) -> None:
+        self._means.append((self._last_archs[0], float(self._last_fit[0]), float(self._last_viol[0])))
         if self._final:
             self._done = True
             return
-        self.es.tell(-fitness[1:])  # CMA-ES minimises; -inf fitness (NaN metric) -> +inf ranks last
+        self.es.tell(-key[1:])  # CMA-ES minimises; Deb key: feasible first, a missing metric ranks last
         if (self.generations is not None and self.es.g >= self.generations) or self.es.degenerate:
             self._final = True
 
     def result(self) -> np.ndarray:
         known = list(self._means)
-        archs, fit = self._known_current()
+        archs, fit, viol = self._known_current()
         if self._cand is not None and len(archs) and np.array_equal(archs[0], self._cand[0]):
-            known.append((archs[0], float(fit[0])))  # the current mean (first candidate) has been measured
-        for arch, f in reversed(known):
-            if np.isfinite(f):
+            known.append((archs[0], float(fit[0]), float(viol[0])))  # the current mean has been measured
+        for arch, f, v in reversed(known):
+            if np.isfinite(f) and v == 0:
                 return arch[None]
-        if self.archive_archs:  # no mean with a measured fitness (all NaN): the best seen
+        if self.archive_archs:  # no feasible mean with a measured fitness: the best seen by Deb's rules
             return Algorithm.result(self)
         return self._decode(self.es.mean[None])

@@ -1,11 +1,13 @@
 """HW-EvRSNAS: evolutionary hardware-aware NAS with a proxy score and a hardware-cost penalty.
 
-Sinha, Yeung & Chen, "Hardware-aware evolutionary NAS using representation similarity" (HW-EvRSNAS), WACV 2024;
-spec §7. Only the abstract is known; every setting below is an [ASSUMPTION] documented in spec §7.2.
+Sinha, Shabayek, Kacem, Rostami, Shneider & Aouada, "Hardware Aware Evolutionary Neural Architecture Search Using
+Representation Similarity Metric", WACV 2024, pp. 2628-2637 (arXiv 2311.03923). Only the abstract is public: the
+abstract fixes the idea (an RMI proxy to a reference model, a penalty that grows with the distance of the hardware
+cost from the threshold, one run per threshold); every setting below is our ASSUMPTION, chosen as stated.
 
-A GA on the NB201 integer encoding (6 genes in 0..4), EvNAS-style operators (spec §2.2): ``n_elites`` best kept
-unchanged, the other children from two tournaments (``tournament_size`` distinct members, the fittest wins),
-per-gene uniform crossover (``crossover_prob`` = 0.5 per gene) and per-gene reset mutation (each gene, with
+A GA on the NB201 integer encoding (6 genes in 0..4), EvNAS-style operators (Sinha & Chen, GECCO 2021):
+``n_elites`` best kept unchanged, the other children from two tournaments (``tournament_size`` distinct members, the
+fittest wins), per-gene uniform crossover (``crossover_prob`` = 0.5 per gene) and per-gene reset mutation (each gene, with
 ``mutation_rate``, drawn afresh uniformly from the 5 ops). Fitness to maximise::
 
     F(a) = S(a) - penalty_weight * P(cost(a), T)
@@ -27,7 +29,10 @@ Architecture-fitness table: an arch already evaluated is never asked again (its 
 so the budget counts distinct evaluations, as the AF table of the EvNAS family does; a generation made only of known
 archs is completed without asking. The run stops after ``generations`` generations (the initial population is
 generation 1; default 50 x 20 = at most 1,000 evaluations) or when the budget ends.
-Answer: the best F among the evaluated archs with cost <= T; if none is feasible, the best F.
+Answer: by Deb's rules over every evaluated arch, with F as the fitness and, as the violation, the problem's
+constraint violation plus the excess of the cost over T: the best F among the feasible archs (cost <= T and the
+problem's constraints met); if none is feasible, the least violating one (ties: the best F). Selection inside the
+GA stays the paper's penalised F.
 """
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ import numpy as np
 from nasbench_eval.errors import ConfigError
 from nasbench_eval.problems.hw import cost_metric_of
 from nasbench_eval.search import Algorithm
+from nasbench_eval.search.params import Interval, Optional, Options
+from nasbench_eval.search.selection import deb_best
 
 from . import _ga
 
@@ -101,8 +108,6 @@ class AllowedSampler:
 
 def resolve_threshold(problem, threshold) -> float:
     if threshold is not None:
-        if not (isinstance(threshold, (int, float)) and np.isfinite(threshold) and threshold > 0):
-            raise ConfigError(f"threshold must be a positive number (device units) or None, got {threshold!r}")
         return float(threshold)
     if problem.constraints:
         return float(problem.constraints[0].threshold)
@@ -113,9 +118,22 @@ def resolve_threshold(problem, threshold) -> float:
 class HWEvRSNAS(Algorithm):
     name = "hw-evrsnas"
     summary = "GA on the NB201 encoding, fitness = proxy - lambda * cost penalty vs threshold T (one run per T)"
-    paper = "Sinha, Yeung & Chen, HW-EvRSNAS, WACV 2024 (settings: spec §7.2 assumptions)"
+    paper = ("Sinha, Shabayek, Kacem, Rostami, Shneider & Aouada, Hardware Aware Evolutionary Neural Architecture "
+             "Search Using Representation Similarity Metric, WACV 2024 (GA settings are our assumptions)")
     scalarises = True  # accepts a bi-objective HW problem with one threshold (folds the cost into F)
     battery_problem = "hw"  # the shared battery builds nasbench_eval.problems.hw.battery_problem(cls)
+    parameter_constraints = {
+        "population_size": Interval(int, 2, None),
+        "generations": Optional(Interval(int, 1, None)),
+        "tournament_size": Interval(int, 1, None),
+        "n_elites": Interval(int, 0, None),
+        "crossover_prob": Interval(float, 0, 1),
+        "mutation_rate": Interval(float, 0, 1),
+        "penalty_weight": Interval(float, 0, None),
+        "penalty": Options(*PENALTIES),
+        "threshold": Optional(Interval(float, 0, None, closed="neither")),  # device units
+        "proxy_scale": Optional(Interval(float, 0, None, closed="neither")),
+    }
 
     def __init__(self, population_size: int = 50, generations: int | None = 20, tournament_size: int = 10,
                  n_elites: int = 1, crossover_prob: float = 0.5, mutation_rate: float = 0.1,
@@ -134,24 +152,13 @@ class HWEvRSNAS(Algorithm):
 
     # ------------------------------------------------------------------ set-up
     def _setup(self) -> None:
-        _ga.check_int("population_size", self.population_size, 2)
-        _ga.check_int("generations", self.generations, 1, allow_none=True)
-        _ga.check_int("tournament_size", self.tournament_size, 1, self.population_size)
-        _ga.check_int("n_elites", self.n_elites, 0, self.population_size - 1)
-        _ga.check_prob("crossover_prob", self.crossover_prob)
-        _ga.check_prob("mutation_rate", self.mutation_rate)
-        if self.penalty not in PENALTIES:
-            raise ConfigError(f"penalty must be one of {PENALTIES}, got {self.penalty!r}")
-        if not (isinstance(self.penalty_weight, (int, float)) and self.penalty_weight >= 0):
-            raise ConfigError(f"penalty_weight (lambda) must be a number >= 0, got {self.penalty_weight!r}")
-        if self.proxy_scale is not None and not (isinstance(self.proxy_scale, (int, float)) and self.proxy_scale > 0):
-            raise ConfigError(f"proxy_scale must be a positive number or None (auto), got {self.proxy_scale!r}")
+        _ga.check_fits_population(self, ("tournament_size", 0), ("n_elites", 1))
         self.cost_metric = cost_metric_of(self.problem)
         self.T = resolve_threshold(self.problem, self.threshold)
         obj = self.problem.objectives[0]
         self._scale = float(self.proxy_scale or auto_proxy_scale(obj.metric))
         self._sampler = AllowedSampler(self.space, self.problem.allowed)
-        self._table: dict[int, tuple[float, float]] = {}  # key -> (S, cost)
+        self._table: dict[int, tuple[float, float, float]] = {}  # key -> (S, cost, problem constraint violation)
         self._order: list[int] = []  # keys in evaluation order
         self.generation = 0
         self._free = 0
@@ -176,10 +183,11 @@ class HWEvRSNAS(Algorithm):
     def _tell(self, archs, ev) -> None:
         S = self.problem.fitness(ev) / self._scale
         cost = ev.values[self.cost_metric]
-        for k, s, c in zip(self._keys(archs), S.tolist(), cost.tolist()):
+        viol = self.problem.violation(ev)
+        for k, s, c, v in zip(self._keys(archs), S.tolist(), cost.tolist(), viol.tolist()):
             if k not in self._table:
                 self._order.append(k)
-            self._table[k] = (s, c)
+            self._table[k] = (s, c, v)
         if all(k in self._table for k in self._keys(self.pop)):
             self._advance()
 
@@ -210,11 +218,16 @@ class HWEvRSNAS(Algorithm):
         C = np.array([self._table[k][1] for k in self._order], dtype=float)
         return keys, S, C, self.fitness_of(S, C)
 
+    def violation(self) -> np.ndarray:
+        """Per evaluated arch (evaluation order): the problem's constraint violation plus the cost's excess over T
+        (+inf where the cost is missing); 0 exactly where the arch is feasible for both."""
+        V = np.array([self._table[k][2] for k in self._order], dtype=float)
+        C = np.array([self._table[k][1] for k in self._order], dtype=float)
+        return V + np.where(np.isnan(C), np.inf, np.maximum(C - self.T, 0.0))
+
     def result(self) -> np.ndarray:
         if not self._order:
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
-        keys, S, C, F = self.evaluated()
-        feas = np.isfinite(C) & (C <= self.T) & np.isfinite(F)
-        cand = np.flatnonzero(feas) if feas.any() else np.arange(len(F))
-        best = cand[int(np.argmax(F[cand]))]
-        return self.space.from_key(keys[[best]]).reshape(1, -1)
+        keys, _, _, F = self.evaluated()
+        best = deb_best(F, self.violation())
+        return self.feasible_first(self.space.from_key(keys[[best]]).reshape(1, -1))

@@ -1,8 +1,8 @@
 """MO-HDNAS: multi-objective hardware-aware NAS with a hardware-cost diversity objective (NSGA-II).
 
-Sinha, Yeung & Chen, "Multi-objective hardware-aware neural architecture search with Pareto rank-preserving
-surrogate / hardware-cost diversity" (MO-HDNAS), CVPR Workshops 2024; spec §8. Settings not in the abstract are
-[ASSUMPTION]s (spec §8.2).
+Sinha, Rostami, Shabayek, Kacem & Aouada, "Multi-Objective Hardware Aware Neural Architecture Search using Hardware
+Cost Diversity", CVPR Workshops 2024, pp. 8032-8039 (arXiv 2404.12403). The abstract fixes the three objectives and
+NSGA-II; settings it does not give are our ASSUMPTIONS, stated below.
 
 pymoo NSGA-II on three objectives over the NB201 integer encoding:
 
@@ -15,8 +15,7 @@ pymoo NSGA-II on three objectives over the NB201 integer encoding:
 
 ``diversity=False`` is the ablation: plain NSGA-II on (proxy, cost) with the same operators.
 
-Defaults ([ASSUMPTION], spec §8.2 "pop 20-50, 50 generations"): population 20, 50 generations (20 + 49 x 20 = at
-most 1,000 evaluations), integer random sampling inside the allowed archs, uniform crossover (per-gene 0.5,
+Defaults (our assumptions, NEvoNAS-like): population 20, 50 generations (20 + 49 x 20 = at most 1,000 evaluations), integer random sampling inside the allowed archs, uniform crossover (per-gene 0.5,
 ``crossover_prob`` 0.9 per mating), per-gene reset mutation with probability 1/6 per gene, duplicate elimination
 within the population, and a repair that moves a child outside the problem's ``allowed`` mask (partial-coverage
 device) to a random allowed arch at the smallest edge distance.
@@ -26,16 +25,18 @@ counts distinct evaluations; a generation made only of known archs is completed 
 
 ``result()``: the non-dominated set on (proxy, cost) of every evaluated arch (``front_from="archive"``, default)
 or of the final population (``"population"``), sorted by cost. On a constrained problem (one objective plus a cost
-constraint) the answer is the single front member with the best proxy under the threshold.
+constraint) the answer is the single front member that is best by Deb's rules: the best proxy among the feasible
+members, else the least violating one; and any answer is feasible whenever an evaluated arch was.
 :meth:`MOHDNAS.picks` returns, per threshold, the member with the best proxy whose cost is <= T.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from nasbench_eval.errors import ConfigError
 from nasbench_eval.problems.hw import cost_metric_of, pick_per_threshold
 from nasbench_eval.search import Algorithm, non_dominated
+from nasbench_eval.search.params import Boolean, Interval, Optional, Options
+from nasbench_eval.search.selection import deb_best
 
 from . import _ga
 
@@ -110,9 +111,18 @@ def _operators(space, allowed):
 class MOHDNAS(Algorithm):
     name = "mo-hdnas"
     summary = "NSGA-II on (proxy max, device cost min, hardware-cost diversity max); one run -> a front"
-    paper = "Sinha, Yeung & Chen, MO-HDNAS, CVPR Workshops 2024 (settings: spec §8.2 assumptions)"
+    paper = ("Sinha, Rostami, Shabayek, Kacem & Aouada, Multi-Objective Hardware Aware Neural Architecture Search "
+             "using Hardware Cost Diversity, CVPR Workshops 2024 (NSGA-II settings are our assumptions)")
     multi_objective = True
     battery_problem = "hw"  # the shared battery builds nasbench_eval.problems.hw.battery_problem(cls)
+    parameter_constraints = {
+        "population_size": Interval(int, 2, None),
+        "generations": Optional(Interval(int, 1, None)),
+        "diversity": Boolean(),
+        "crossover_prob": Interval(float, 0, 1),
+        "mutation_prob_var": Optional(Interval(float, 0, 1)),
+        "front_from": Options("archive", "population"),
+    }
 
     def __init__(self, population_size: int = 20, generations: int | None = 50, diversity: bool = True,
                  crossover_prob: float = 0.9, mutation_prob_var: float | None = None,
@@ -131,15 +141,6 @@ class MOHDNAS(Algorithm):
         from pymoo.operators.crossover.ux import UX
         from pymoo.termination.max_gen import MaximumGenerationTermination
 
-        _ga.check_int("population_size", self.population_size, 2)
-        _ga.check_int("generations", self.generations, 1, allow_none=True)
-        _ga.check_prob("crossover_prob", self.crossover_prob)
-        if self.mutation_prob_var is not None:
-            _ga.check_prob("mutation_prob_var", self.mutation_prob_var)
-        if not isinstance(self.diversity, bool):
-            raise ConfigError(f"diversity must be True or False, got {self.diversity!r}")
-        if self.front_from not in ("archive", "population"):
-            raise ConfigError(f"front_from must be 'archive' or 'population', got {self.front_from!r}")
         self.cost_metric = cost_metric_of(self.problem)
         sampling, Mut, repair, Surv = _operators(self.space, self.problem.allowed)
         hi = (self.space.n_choices - 1).astype(float)
@@ -152,6 +153,7 @@ class MOHDNAS(Algorithm):
         self._nsga.setup(self._pp, termination=MaximumGenerationTermination(10**9),
                          seed=int(self.rng.integers(2**31 - 1)), verbose=False)
         self._table: dict[int, tuple[float, float]] = {}  # key -> (f1 = -fitness, cost), minimised
+        self._violation: dict[int, float] = {}  # key -> the problem's constraint violation (0 = feasible)
         self._order: list[int] = []
         self._pending = None  # pymoo population waiting for its objectives
         self._pending_archs = None
@@ -181,10 +183,11 @@ class MOHDNAS(Algorithm):
     def _tell(self, archs, ev) -> None:
         f1 = -self.problem.fitness(ev)  # +inf where the proxy is NaN
         cost = ev.values[self.cost_metric]
-        for k, a, c in zip(self._keys(archs), f1.tolist(), cost.tolist()):
+        for k, a, c, v in zip(self._keys(archs), f1.tolist(), cost.tolist(), self.problem.violation(ev).tolist()):
             if k not in self._table:
                 self._order.append(k)
             self._table[k] = (a, c if np.isfinite(c) else np.inf)
+            self._violation[k] = v
         if self._pending is not None and all(k in self._table for k in self._keys(self._pending_archs)):
             self._complete()
 
@@ -233,6 +236,5 @@ class MOHDNAS(Algorithm):
         if len(keys) == 0:
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
         if self.problem.n_obj == 1 and self.problem.constraints:
-            k = self.picks([self.problem.constraints[0].threshold])[0]
-            keys = np.array([k if k >= 0 else keys[0]])
-        return self.space.from_key(keys).reshape(len(keys), -1)
+            keys = keys[[deb_best(-F[:, 0], [self._violation[k] for k in keys.tolist()])]]
+        return self.feasible_first(self.space.from_key(keys).reshape(len(keys), -1))

@@ -1,7 +1,6 @@
 """NEvoNAS: NSGA-II on (accuracy, novelty) over architecture parameters.
 
-Sinha & Chen, "Novelty driven evolutionary neural architecture search", GECCO 2022 companion (arXiv 2204.00188);
-spec §5.
+Sinha & Chen, "Novelty driven evolutionary neural architecture search", GECCO 2022 companion (arXiv 2204.00188).
 
 Decision vector x in [0,1]^(n_edges * n_ops), decoded by ``space.decode_alpha`` (NB201: per-edge argmax; DARTS:
 the DARTS parse). pymoo NSGA-II: population 20, uniform random initialisation, binary tournament (dominance, then
@@ -13,22 +12,27 @@ Objectives (both minimised): f1 = -fitness / 100 and f2 = -novelty, where novelt
 (``space.distance``: NB201 ``1 - c / (12 - c)`` with c equal edges; DARTS the pair-matching analogue) to the
 ``k_nearest`` nearest among {the current offspring except a itself} U {archive of every distinct genotype evaluated
 so far}; the archive is updated after each generation, and a survivor keeps the novelty (and fitness) it was given
-when evaluated, as in the reference code. ``objectives="novelty"`` / ``"accuracy"`` are the paper's two ablations
+when evaluated, as in the reference code. ``k_nearest=None`` (default) is the reference code's value: 5 on NB201, 3 on
+DARTS (its DARTS script overrides the command-line 5 with 3). ``objectives="novelty"`` / ``"accuracy"`` are the paper's two ablations
 (NSGA-II with the one objective). This algorithm builds its own second objective, so it runs on single-objective
 problems (``multi_objective = False``).
 
 Answer: among the first non-dominated front of the last population, the member with the best SEARCH fitness.
-The reference code picks the front member with the best NB201 *test* accuracy (an oracle, spec §9.2); we never
+The reference code picks the front member with the best NB201 *test* accuracy (an oracle: test-set leakage); we never
 read test metrics during a search, so our numbers are what a user without the test set would get.
+
+Constrained problems (our extension; the paper has no constraints): the problem's constraints are handed to pymoo's
+NSGA-II, whose mating tournament and survival apply Deb's constrained domination (feasible first, then less
+violation); the answer is taken from the first front of the least-violating (feasible, whenever any is) members and
+is feasible whenever any evaluated architecture was.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from nasbench_eval.errors import ConfigError
 from nasbench_eval.search import Algorithm
-
-from . import _ga
+from nasbench_eval.search.params import Interval, Optional, Options
+from nasbench_eval.search.selection import deb_best
 
 OBJECTIVES = ("both", "novelty", "accuracy")
 _BAD = 1e15  # objective value of an architecture whose metric is missing (NaN): ranks last, keeps pymoo finite
@@ -36,13 +40,25 @@ _BAD = 1e15  # objective value of an architecture whose metric is missing (NaN):
 
 class NEvoNAS(Algorithm):
     name = "nevonas"
-    summary = "NEvoNAS: pymoo NSGA-II on (accuracy, novelty k=5 + archive), pop 20, SBX 0.7/15, PM 0.2/20"
-    paper = "Sinha & Chen, Novelty driven evolutionary neural architecture search (arXiv 2204.00188)"
+    summary = ("NEvoNAS: pymoo NSGA-II on (accuracy, novelty k=5 NB201 / 3 DARTS + archive), pop 20, SBX 0.7/15, "
+               "PM 0.2/20")
+    paper = ("Sinha & Chen, Novelty driven evolutionary neural architecture search, GECCO 2022 companion "
+             "(arXiv 2204.00188)")
     spaces = ("nb201", "darts")
+    parameter_constraints = {
+        "population_size": Interval(int, 2, None),
+        "generations": Optional(Interval(int, 1, None)),
+        "crossover_prob": Interval(float, 0, 1),
+        "crossover_eta": Interval(float, 0, None, closed="neither"),
+        "mutation_prob_var": Interval(float, 0, 1),
+        "mutation_eta": Interval(float, 0, None, closed="neither"),
+        "k_nearest": Optional(Interval(int, 1, None)),
+        "objectives": Options(*OBJECTIVES),
+    }
 
     def __init__(self, population_size: int = 20, generations: int | None = 50, crossover_prob: float = 0.7,
                  crossover_eta: float = 15.0, mutation_prob_var: float = 0.2, mutation_eta: float = 20.0,
-                 k_nearest: int = 5, objectives: str = "both"):
+                 k_nearest: int | None = None, objectives: str = "both"):
         self.population_size = population_size
         self.generations = generations
         self.crossover_prob = crossover_prob
@@ -60,17 +76,7 @@ class NEvoNAS(Algorithm):
         from pymoo.operators.sampling.rnd import FloatRandomSampling
         from pymoo.termination.max_gen import MaximumGenerationTermination
 
-        _ga.check_int("population_size", self.population_size, 2)
-        _ga.check_int("generations", self.generations, 1, allow_none=True)
-        _ga.check_prob("crossover_prob", self.crossover_prob)
-        _ga.check_prob("mutation_prob_var", self.mutation_prob_var)
-        _ga.check_int("k_nearest", self.k_nearest, 1)
-        for k in ("crossover_eta", "mutation_eta"):
-            v = getattr(self, k)
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0):
-                raise ConfigError(f"{k} must be a number > 0; got {v!r}")
-        if self.objectives not in OBJECTIVES:
-            raise ConfigError(f"objectives must be one of {OBJECTIVES}; got {self.objectives!r}")
+        self._k = int(self.k_nearest) if self.k_nearest is not None else (3 if self.space.name == "darts" else 5)
         self._shape = (self.space.n_edges, self.space.n_ops)
         n_var = self._shape[0] * self._shape[1]
         n_obj = 2 if self.objectives == "both" else 1
@@ -79,7 +85,9 @@ class NEvoNAS(Algorithm):
                            mutation=PM(prob=1.0, prob_var=float(self.mutation_prob_var),
                                        eta=float(self.mutation_eta)),
                            eliminate_duplicates=True)
-        self._nsga.setup(Problem(n_var=n_var, n_obj=n_obj, xl=np.zeros(n_var), xu=np.ones(n_var)),
+        self._n_constr = len(self.problem.constraints)  # handed to pymoo: Deb's constrained domination
+        self._nsga.setup(Problem(n_var=n_var, n_obj=n_obj, n_ieq_constr=self._n_constr, xl=np.zeros(n_var),
+                                 xu=np.ones(n_var)),
                          termination=MaximumGenerationTermination(10**9),
                          seed=int(self.rng.integers(2**31 - 1)), verbose=False)
         self._infills = None
@@ -109,7 +117,7 @@ class NEvoNAS(Algorithm):
             parts.append(np.asarray(self.space.distance(archs[:, None], arch[None, :]), dtype=float)
                          .reshape(n, len(arch)))
         D = np.concatenate(parts, axis=1)
-        k = min(int(self.k_nearest), D.shape[1] - 1)  # each row holds one inf (itself)
+        k = min(self._k, D.shape[1] - 1)  # each row holds one inf (itself)
         if k <= 0:
             return np.zeros(n)
         return np.sort(D, axis=1)[:, :k].mean(axis=1)
@@ -126,25 +134,32 @@ class NEvoNAS(Algorithm):
         f1 = np.where(np.isfinite(fit), -fit / 100.0, _BAD)
         cols = {"both": [f1, -nov], "accuracy": [f1], "novelty": [-nov]}[self.objectives]
         self._infills.set("F", np.stack(cols, axis=1))
+        if self._n_constr:
+            G = self.problem.G(ev)
+            self._infills.set("G", np.where(np.isfinite(G), G, _BAD))
         self._infills.set("fitness", fit)
+        self._infills.set("violation", self.problem.violation(ev))
         self._infills.set("arch", list(archs))
         self._nsga.tell(infills=self._infills)
         self._infills = None
         self.generation += 1
 
     def result(self) -> np.ndarray:
-        """Best search fitness within the first front of the last population (never test accuracy)."""
+        """Best search fitness within the first front of the last population's least-violating members (never test
+        accuracy); feasible whenever any evaluated architecture was."""
         from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
         pop = self._nsga.pop
         if pop is None or len(pop) == 0 or self.generation == 0:
             return super().result()
-        F = pop.get("F")
-        front = NonDominatedSorting().do(F, only_non_dominated_front=True)
+        viol = pop.get("violation").astype(float)
+        pool = np.flatnonzero(viol == viol.min())
+        front = pool[NonDominatedSorting().do(pop.get("F")[pool], only_non_dominated_front=True)]
         fit = pop.get("fitness")[front].astype(float)
         if not np.isfinite(fit).any():
             return super().result()
-        return np.asarray(pop[front[int(np.argmax(fit))]].get("arch"))[None]
+        best = front[deb_best(fit, viol[front])]
+        return self.feasible_first(np.asarray(pop[best].get("arch"))[None])
 
 
 class NEvoNASNoveltyOnly(NEvoNAS):
@@ -155,7 +170,7 @@ class NEvoNASNoveltyOnly(NEvoNAS):
 
     def __init__(self, population_size: int = 20, generations: int | None = 50, crossover_prob: float = 0.7,
                  crossover_eta: float = 15.0, mutation_prob_var: float = 0.2, mutation_eta: float = 20.0,
-                 k_nearest: int = 5, objectives: str = "novelty"):
+                 k_nearest: int | None = None, objectives: str = "novelty"):
         super().__init__(population_size, generations, crossover_prob, crossover_eta, mutation_prob_var,
                          mutation_eta, k_nearest, objectives)
 
@@ -168,6 +183,6 @@ class NEvoNASAccuracyOnly(NEvoNAS):
 
     def __init__(self, population_size: int = 20, generations: int | None = 50, crossover_prob: float = 0.7,
                  crossover_eta: float = 15.0, mutation_prob_var: float = 0.2, mutation_eta: float = 20.0,
-                 k_nearest: int = 5, objectives: str = "accuracy"):
+                 k_nearest: int | None = None, objectives: str = "accuracy"):
         super().__init__(population_size, generations, crossover_prob, crossover_eta, mutation_prob_var,
                          mutation_eta, k_nearest, objectives)

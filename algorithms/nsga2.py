@@ -2,13 +2,17 @@
 
 Integer random sampling, SBX (eta 15, prob 0.9) and polynomial mutation (eta 20) with rounding repair, duplicate
 elimination; all objectives of the problem are optimised (one objective reduces it to an elitist GA).
+
+Constraints are handled by pymoo's NSGA-II itself (Deb's constrained domination: feasible first, then less
+violation) and the answer is the non-dominated set of the feasible architectures evaluated (the default
+:meth:`Algorithm.result`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from nasbench_eval.errors import ConfigError
 from nasbench_eval.search import Algorithm
+from nasbench_eval.search.params import Interval
 from nasbench_eval.search.pymoo_bridge import PymooAskTell
 
 
@@ -17,6 +21,12 @@ class NSGA2(Algorithm):
     summary = "pymoo NSGA-II on the integer encoding, all problem objectives (baseline)"
     paper = "Deb et al., IEEE TEVC 2002; pymoo (Blank & Deb 2020)"
     multi_objective = True
+    parameter_constraints = {
+        "population_size": Interval(int, 2, None),
+        "crossover_prob": Interval(float, 0, 1),
+        "crossover_eta": Interval(float, 0, None, closed="neither"),
+        "mutation_eta": Interval(float, 0, None, closed="neither"),
+    }
 
     def __init__(self, population_size: int = 50, crossover_prob: float = 0.9, crossover_eta: float = 15.0,
                  mutation_eta: float = 20.0):
@@ -32,8 +42,6 @@ class NSGA2(Algorithm):
         from pymoo.operators.repair.rounding import RoundingRepair
         from pymoo.operators.sampling.rnd import IntegerRandomSampling
 
-        if int(self.population_size) != self.population_size or self.population_size < 2:
-            raise ConfigError(f"population_size must be an integer >= 2, got {self.population_size!r}")
         algo = _NSGA2(pop_size=int(self.population_size), sampling=IntegerRandomSampling(),
                       crossover=SBX(prob=self.crossover_prob, eta=self.crossover_eta, vtype=float,
                                     repair=RoundingRepair()),

@@ -1,6 +1,6 @@
 """pEvoNAS: progressive search-space reduction with a GA over architecture parameters.
 
-Sinha & Chen, "Neural architecture search using progressive evolution", GECCO 2022 (arXiv 2203.01559); spec §4.
+Sinha & Chen, "Neural architecture search using progressive evolution", GECCO 2022 (arXiv 2203.01559).
 
 Stages follow ``progression`` (NB201 paper setting ``(None, 3, 2)``: 5 -> 3 -> 2 ops per edge; DARTS paper
 setting ``(None, 5, 2)``; ``None`` = the full op set). In each stage a GA (EvNAS operators: tournament of
@@ -12,6 +12,11 @@ ends when the best genotype has been the same in ``convergence_break`` consecuti
 individual of the stage's final population) -- the elite-only rule the reference code uses. ``finished`` becomes
 True when the last stage ends. Answer: the best individual of the last generation (of the last stage reached).
 
+Constrained problems (our extension; the paper has no constraints): "best" and "fittest" follow Deb's rules
+(feasible first, less violation first, then fitness) in the tournaments, the elite, the convergence rule and the
+answer; the answer is feasible whenever any evaluated architecture was (a stage change can drop every feasible
+architecture of the last generation: then the best evaluated one by Deb's rules).
+
 AF table (``af_table``): ``"stage"`` (paper: the supernet changes between stages, so the table is cleared at every
 stage change), ``"run"`` (one table for the whole run -- the tabular fitness never changes) or ``"none"``. Archs in
 the table are not asked again, so the evaluation budget counts only real evaluations; a generation made only of
@@ -19,18 +24,18 @@ known archs is completed for free.
 
 Tabular path: there is no supernet to retrain between stages, but the stage structure (op masks, fresh population,
 convergence rule) is preserved exactly. A supernet driver follows it through :attr:`op_mask` (bool
-``(n_edges, n_ops)``, the ops kept now) and the :attr:`on_stage` hook: set ``algo.on_stage = fn`` before the run and
-``fn(stage, op_mask)`` is called at the start of every stage (stage 0 included), where the driver builds the
-reduced supernet and copies the kept ops' weights (weight inheritance, spec §4.1 step 2).
+``(n_edges, n_ops)``, the ops kept now) and the ``"stage"`` event: at the start of every stage (stage 0 included)
+the algorithm calls ``self.emit("stage", stage=..., op_mask=...)``, which reaches the run's callbacks as
+``on_stage(state, stage, op_mask=...)``; there the supernet driver builds the reduced supernet and copies the kept
+ops' weights (the paper's weight inheritance).
 """
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 
 from nasbench_eval.errors import ConfigError
 from nasbench_eval.search import Algorithm
+from nasbench_eval.search.params import Interval, Optional, Options, Sequence
 
 from . import _ga
 
@@ -42,9 +47,14 @@ class PEvoNAS(_ga.GenerationalSearch, Algorithm):
     summary = "pEvoNAS: GA (pop 20, tournament 5) with progressive op reduction 5->3->2 per edge, AF table per stage"
     paper = "Sinha & Chen, Neural architecture search using progressive evolution, GECCO 2022 (arXiv 2203.01559)"
     spaces = ("nb201", "darts")
+    parameter_constraints = {
+        **_ga.GA_PARAMETERS,
+        "convergence_break": Interval(int, 1, None),
+        "max_generations": Interval(int, 1, None),
+        "progression": Sequence(Optional(Interval(int, 1, None)), min_len=1),  # further checked per space at setup
+        "af_table": Options(*AF_TABLE_SCOPES),
+    }
 
-    #: stage-change hook for a supernet driver: ``fn(stage: int, op_mask: np.ndarray)``; None = no hook
-    on_stage: Callable[[int, np.ndarray], None] | None = None
 
     def __init__(self, population_size: int = 20, tournament_size: int = 5, n_elites: int = 1,
                  crossover_row_prob: float = 0.5, mutation_rate: float = 0.1, convergence_break: int = 10,
@@ -60,11 +70,7 @@ class PEvoNAS(_ga.GenerationalSearch, Algorithm):
         self.af_table = af_table
 
     def _setup(self) -> None:
-        _ga.check_ga_params(self)
-        _ga.check_int("convergence_break", self.convergence_break, 1)
-        _ga.check_int("max_generations", self.max_generations, 1)
-        if self.af_table not in AF_TABLE_SCOPES:
-            raise ConfigError(f"af_table must be one of {AF_TABLE_SCOPES}; got {self.af_table!r}")
+        _ga.check_fits_population(self, ("tournament_size", 0), ("n_elites", 1))
         self._ks = self._check_progression()
         self._init_generations(use_table=self.af_table != "none")
         self.stage = 0
@@ -73,8 +79,9 @@ class PEvoNAS(_ga.GenerationalSearch, Algorithm):
 
     def _check_progression(self) -> list[int]:
         prog, n_ops = self.progression, self.space.n_ops
-        bad = ConfigError(f"progression must be a non-empty list of op counts per edge, non-increasing, each None "
-                          f"(= all {n_ops} ops, first stage only) or an integer 1..{n_ops}; got {prog!r}")
+        bad = ConfigError(f"parameter 'progression' of algorithm {self.name!r} must be a non-empty list of op "
+                          f"counts per edge, non-increasing, each None (= all {n_ops} ops, first stage only) or an "
+                          f"integer 1..{n_ops}; got {prog!r}")
         if not isinstance(prog, (list, tuple)) or not prog:
             raise bad
         ks = []
@@ -104,8 +111,7 @@ class PEvoNAS(_ga.GenerationalSearch, Algorithm):
                                                 self._kept.shape[1])
         if self.af_table == "stage":
             self.reset_table()
-        if self.on_stage is not None:
-            self.on_stage(self.stage, self.op_mask)
+        self.emit("stage", stage=self.stage, op_mask=self.op_mask)
 
     def _full_alpha(self, pop: np.ndarray) -> np.ndarray:
         full = np.full((len(pop), self.space.n_edges, self.space.n_ops), -np.inf)
@@ -115,8 +121,8 @@ class PEvoNAS(_ga.GenerationalSearch, Algorithm):
     def _candidates(self) -> np.ndarray:
         return self.space.decode_alpha(self._full_alpha(self.population))
 
-    def _advance(self, fitness: np.ndarray) -> None:
-        best = int(np.argmax(fitness))
+    def _advance(self, deb: np.ndarray) -> None:
+        best = int(np.argmax(deb))
         key = int(np.atleast_1d(self.space.key(self._last_archs[best]))[0])
         self._same_best = self._same_best + 1 if key == self._best_key else 1
         self._best_key = key
@@ -133,7 +139,7 @@ class PEvoNAS(_ga.GenerationalSearch, Algorithm):
             self._start_stage()
             return
         self.population = _ga.next_generation(
-            self.population, fitness, self.rng, n_elites=int(self.n_elites),
+            self.population, deb, self.rng, n_elites=int(self.n_elites),
             tournament_size=int(self.tournament_size), crossover_row_prob=float(self.crossover_row_prob),
             mutation_rate=float(self.mutation_rate))
 

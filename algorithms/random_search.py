@@ -1,10 +1,13 @@
-"""Random search: uniform sampling of the space (the NB201 paper's RS baseline, Dong & Yang, ICLR 2020)."""
+"""Random search: uniform sampling of the space (the NB201 paper's RS baseline, Dong & Yang, ICLR 2020).
+
+Answer: the best architecture seen, feasibility first on constrained problems (Deb's rules, the default
+:meth:`Algorithm.result`)."""
 from __future__ import annotations
 
 import numpy as np
 
-from nasbench_eval.errors import ConfigError
 from nasbench_eval.search import Algorithm
+from nasbench_eval.search.params import Interval
 
 
 class RandomSearch(Algorithm):
@@ -12,13 +15,10 @@ class RandomSearch(Algorithm):
     summary = "uniform random sampling; answer = best validation fitness seen"
     paper = "Dong & Yang, NAS-Bench-201, ICLR 2020 (RS baseline)"
     spaces = ("nb201", "darts")
+    parameter_constraints = {"batch_size": Interval(int, 1, None)}
 
     def __init__(self, batch_size: int = 10):
         self.batch_size = batch_size
-
-    def _setup(self):
-        if int(self.batch_size) != self.batch_size or self.batch_size < 1:
-            raise ConfigError(f"batch_size must be a positive integer, got {self.batch_size!r}")
 
     def ask(self) -> np.ndarray:
         return self.space.random(self.rng, int(self.batch_size))

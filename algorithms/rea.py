@@ -1,8 +1,19 @@
-"""Regularized evolution (REA; Real et al., AAAI 2019) as run in the NB201 paper's own code.
+"""Regularized evolution (REA) as run in the NB201 paper's own code.
 
-Population of ``population_size`` random architectures; each cycle samples ``sample_size`` members uniformly
-with replacement, mutates the best one on one random edge (always to a different op), evaluates the child, adds it
-and removes the oldest member. Answer: the best architecture by search fitness over everything evaluated.
+Real, Aggarwal, Huang & Le, "Regularized evolution for image classifier architecture search", AAAI 2019; settings
+and operators from the NB201 baseline script (Dong & Yang, "NAS-Bench-201", ICLR 2020; AutoDL-Projects
+``exps/algos/R_EA.py``): population 10, tournament sample 3.
+
+Population of ``population_size`` random architectures; each cycle samples ``sample_size`` members uniformly with
+replacement, takes the best one as parent and mutates it as the NB201 script does: pick one of the cell's three
+intermediate nodes uniformly, then one of the edges entering that node uniformly, and give that edge a different op
+(uniformly among the other four). So the single edge into node 1 is changed with probability 1/3, each of the two
+edges into node 2 with 1/6 and each of the three edges into node 3 with 1/9. The child is evaluated and added, and
+the oldest member is removed. Answer: the best architecture by search fitness over everything evaluated.
+
+Constrained problems (our extension; the paper has no constraints): "best" follows Deb's rules (feasible beats
+infeasible, less violation beats more, then fitness) for the parent and for the answer, which is feasible whenever
+any evaluated architecture was. Without constraints this is the paper's rule.
 """
 from __future__ import annotations
 
@@ -10,34 +21,39 @@ from collections import deque
 
 import numpy as np
 
-from nasbench_eval.errors import ConfigError
 from nasbench_eval.search import Algorithm
+from nasbench_eval.search.params import Interval
+from nasbench_eval.search.selection import deb_best
+from nasbench_eval.spaces import nb201
+
+#: edge positions grouped by the node they enter (node 1: edge 0; node 2: edges 1, 2; node 3: edges 3, 4, 5)
+NODE_EDGES: tuple[tuple[int, ...], ...] = tuple(
+    tuple(e for e, (to, _) in enumerate(nb201.EDGES) if to == node) for node in sorted({to for to, _ in nb201.EDGES}))
 
 
-def mutate_one(arch: np.ndarray, n_choices: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Change one random position to a different value."""
+def mutate_node_edge(arch: np.ndarray, n_ops: int, rng: np.random.Generator) -> np.ndarray:
+    """NB201 ``R_EA.py`` mutation: a uniform node, a uniform edge into it, a different op (uniform)."""
     child = arch.copy()
-    pos = int(rng.integers(len(child)))
-    new = int(rng.integers(n_choices[pos] - 1))
+    edges = NODE_EDGES[int(rng.integers(len(NODE_EDGES)))]
+    pos = edges[int(rng.integers(len(edges)))]
+    new = int(rng.integers(n_ops - 1))
     child[pos] = new + (new >= child[pos])
     return child
 
 
 class REA(Algorithm):
     name = "rea"
-    summary = "regularized evolution (aging): tournament on a sliding population, one-edge mutation"
-    paper = "Real et al., AAAI 2019; NB201 R_EA.py settings (population 10, sample 3)"
+    summary = "regularized evolution (aging): tournament on a sliding population, node-then-edge one-op mutation"
+    paper = ("Real et al., Regularized evolution for image classifier architecture search, AAAI 2019; "
+             "NB201 R_EA.py settings (Dong & Yang, ICLR 2020: population 10, sample 3)")
+    parameter_constraints = {"population_size": Interval(int, 1, None), "sample_size": Interval(int, 1, None)}
 
     def __init__(self, population_size: int = 10, sample_size: int = 3):
         self.population_size = population_size
         self.sample_size = sample_size
 
     def _setup(self):
-        for k in ("population_size", "sample_size"):
-            v = getattr(self, k)
-            if int(v) != v or v < 1:
-                raise ConfigError(f"{k} must be a positive integer, got {v!r}")
-        self._pop: deque = deque()
+        self._pop: deque = deque()  # (arch, fitness, violation), oldest first
         self._initial = True
 
     def ask(self) -> np.ndarray:
@@ -45,13 +61,13 @@ class REA(Algorithm):
             return self.space.random(self.rng, int(self.population_size))
         members = list(self._pop)
         picks = self.rng.integers(len(members), size=int(self.sample_size))
-        parent = max((members[i] for i in picks), key=lambda m: m[1])
-        return mutate_one(parent[0], self.space.n_choices, self.rng)[None]
+        sample = [members[i] for i in picks]
+        parent = sample[deb_best([m[1] for m in sample], [m[2] for m in sample])]
+        return mutate_node_edge(parent[0], self.space.n_ops, self.rng)[None]
 
     def _tell(self, archs, ev):
-        fit = self.problem.fitness(ev)
-        for a, f in zip(archs, fit):
-            self._pop.append((a, float(f)))
+        for a, f, v in zip(archs, self.problem.fitness(ev), self.problem.violation(ev)):
+            self._pop.append((a, float(f), float(v)))
         if self._initial:
             self._initial = False
         while len(self._pop) > self.population_size:

@@ -1,7 +1,7 @@
 """RMI-NAS search strategy: a random-forest classifier guides sampling towards "good" architectures.
 
-Zheng et al., "Neural architecture search with representation mutual information" (RMI-NAS), CVPR 2022 (XNAS code);
-spec §6.3. The strategy works with any proxy through ``problem.fitness`` (larger is better: an RMI loss is
+Zheng et al., "Neural architecture search with representation mutual information" (RMI-NAS), CVPR 2022 (search
+strategy as in the authors' XNAS code, ``xnas/algorithms/RMINAS``). The strategy works with any proxy through ``problem.fitness`` (larger is better: an RMI loss is
 negated, an accuracy is used as is), so it runs on the tabular accuracy problem, an RMI table or the live RMI path.
 
 1. ``n_warmup`` (100) random archs are evaluated.
@@ -15,18 +15,21 @@ negated, an accuracy is used as is), so it runs on the tabular accuracy problem,
 
 Answer ("sum" method): per-edge argmax of the summed one-hot encodings of the up to ``n_top`` (50) best good archs
 (ties: the lower op id). If that arch lies outside the problem's allowed archs, the best good arch is returned
-instead; if nothing is good, the best evaluated arch. The strategy ignores hardware costs: on a constrained HW
-problem its answer may be infeasible (the reports count it as a failure).
+instead; if nothing is good, the best evaluated arch.
+
+Constrained problems (our extension; the paper has no constraints): "good" also requires feasibility (the quantile
+threshold is taken over the feasible warm-up archs when there are any), so the forest learns to propose good feasible
+archs; the answer is feasible whenever any evaluated arch was: the summed arch only if it was evaluated and found
+feasible, else the best evaluated arch by Deb's rules (the best good arch when there is one).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from nasbench_eval.errors import ConfigError
 from nasbench_eval.search import Algorithm
+from nasbench_eval.search.params import Interval
+from nasbench_eval.search.selection import deb_best
 from nasbench_eval.spaces import nb201
-
-from . import _ga
 
 
 class RMINAS(Algorithm):
@@ -34,6 +37,14 @@ class RMINAS(Algorithm):
     summary = "RMI-NAS strategy: 100 random warm-up, RF classifier (30 trees) picks the next arch, stop at 100 good"
     paper = "Zheng et al., Neural Architecture Search with Representation Mutual Information, CVPR 2022"
     scalarises = True  # on a bi-objective HW problem it optimises the first objective (the proxy) only
+    parameter_constraints = {
+        "n_warmup": Interval(int, 2, None),
+        "quantile": Interval(float, 0, 1, closed="neither"),
+        "n_trees": Interval(int, 1, None),
+        "n_candidates": Interval(int, 1, None),
+        "n_good": Interval(int, 1, None),
+        "n_top": Interval(int, 1, None),
+    }
 
     def __init__(self, n_warmup: int = 100, quantile: float = 0.05, n_trees: int = 30, n_candidates: int = 1000,
                  n_good: int = 100, n_top: int = 50):
@@ -45,19 +56,13 @@ class RMINAS(Algorithm):
         self.n_top = n_top
 
     def _setup(self) -> None:
-        _ga.check_int("n_warmup", self.n_warmup, 2)
-        _ga.check_int("n_trees", self.n_trees, 1)
-        _ga.check_int("n_candidates", self.n_candidates, 1)
-        _ga.check_int("n_good", self.n_good, 1)
-        _ga.check_int("n_top", self.n_top, 1)
-        if not (isinstance(self.quantile, float) and 0.0 < self.quantile < 1.0):
-            raise ConfigError(f"quantile must be a float in (0, 1), got {self.quantile!r}")
         n = self.space.size
         allowed = self.problem.allowed
         self._allowed = np.ones(n, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool).copy()
         self._seen = np.zeros(n, dtype=bool)
         self._keys: list[int] = []
         self._fit: list[float] = []
+        self._viol: list[float] = []  # the problem's constraint violation (0 = feasible)
         self.threshold: float | None = None  # in fitness units (larger is better)
         self.n_new_good = 0
         self._warm = True
@@ -76,7 +81,7 @@ class RMINAS(Algorithm):
             return self.space.from_key(k).reshape(len(k), -1)
         cand = self.rng.choice(unseen, size=min(int(self.n_candidates), len(unseen)), replace=False)
         X_c = nb201.ops_to_onehot(self.space.from_key(cand).reshape(len(cand), -1)).reshape(len(cand), -1)
-        y = np.array(self._fit) > self.threshold
+        y = self._is_good(np.array(self._fit), np.array(self._viol))
         if y.any() and not y.all():
             from sklearn.ensemble import RandomForestClassifier
 
@@ -92,23 +97,29 @@ class RMINAS(Algorithm):
     def _tell(self, archs, ev) -> None:
         keys = np.atleast_1d(self.space.key(archs))
         fit = self.problem.fitness(ev)
+        viol = self.problem.violation(ev)
         self._seen[keys] = True
         self._keys.extend(keys.tolist())
         self._fit.extend(fit.tolist())
+        self._viol.extend(viol.tolist())
         if self._warm:
             self._warm = False
-            f = np.array(self._fit)
-            f = f[np.isfinite(f)]
+            f, v = np.array(self._fit), np.array(self._viol)
+            f = f[np.isfinite(f) & (v == 0)] if (np.isfinite(f) & (v == 0)).any() else f[np.isfinite(f)]
             self.threshold = float(np.quantile(f, 1.0 - self.quantile)) if f.size else np.inf
             return
-        self.n_new_good += int(np.sum(fit > self.threshold))
+        self.n_new_good += int(np.sum(self._is_good(fit, viol)))
+
+    def _is_good(self, fit: np.ndarray, viol: np.ndarray) -> np.ndarray:
+        """Good = fitness above the threshold and feasible (every arch is feasible without constraints)."""
+        return (fit > self.threshold) & (viol == 0)
 
     def good(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, fitness) of every evaluated good arch, best first."""
         if self.threshold is None:
             return np.empty(0, dtype=np.int64), np.empty(0)
         k, f = np.array(self._keys, dtype=np.int64), np.array(self._fit)
-        g = f > self.threshold
+        g = self._is_good(f, np.array(self._viol))
         o = np.argsort(-f[g], kind="stable")
         return k[g][o], f[g][o]
 
@@ -117,11 +128,11 @@ class RMINAS(Algorithm):
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
         gk, _ = self.good()
         if len(gk) == 0:
-            f = np.array(self._fit)
-            return self.space.from_key(np.array([self._keys[int(np.argmax(f))]])).reshape(1, -1)
+            best = deb_best(self._fit, self._viol)
+            return self.space.from_key(np.array([self._keys[best]])).reshape(1, -1)
         top = self.space.from_key(gk[: int(self.n_top)]).reshape(-1, self.space.n_edges)
         summed = nb201.ops_to_onehot(top).sum(axis=0)  # (edges, ops)
         arch = np.argmax(summed, axis=1).astype(np.int64)
         if not self._allowed[int(self.space.key(arch))]:
             arch = self.space.from_key(gk[:1]).reshape(-1)
-        return arch[None]
+        return self.feasible_first(arch[None])  # an unevaluated or infeasible summed arch -> the best good one

@@ -60,10 +60,12 @@ def test_ablations_run(c10_problem, params):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"population_size": 1}, "population_size must be an integer >= 2"),
-    ({"tournament_size": 60}, r"tournament_size must be an integer 1..50; got 60"),
-    ({"mutation_rate": -0.1}, "mutation_rate must be a probability"),
-    ({"generations": 0}, "generations must be an integer >= 1 or None"),
+    ({"population_size": 1}, r"parameter 'population_size' of algorithm 'evnas' must be an int in \[2, inf\)"),
+    ({"tournament_size": 60}, r"parameter 'tournament_size' of algorithm 'evnas' must be at most population_size "
+                              r"= 50; got 60"),
+    ({"n_elites": 50}, r"parameter 'n_elites' of algorithm 'evnas' must be at most population_size - 1 = 49"),
+    ({"mutation_rate": -0.1}, r"parameter 'mutation_rate' of algorithm 'evnas' must be a float in \[0, 1\]"),
+    ({"generations": 0}, r"parameter 'generations' of algorithm 'evnas' must be None or an int in \[1, inf\)"),
 ])
 def test_bad_parameters_are_clear_errors(c10_problem, params, match):
     with pytest.raises(ConfigError, match=match):

@@ -85,12 +85,22 @@ def test_nan_fitness_members_lose_tournaments():
     assert 0 not in _ga.tournament(fit, 4, 100, rng) and 2 not in _ga.tournament(fit, 4, 100, rng)
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
-def test_check_int_names_the_parameter(bad):
-    with pytest.raises(ConfigError, match="tournament_size must be an integer"):
-        _ga.check_int("tournament_size", bad, 1)
+def test_cross_parameter_check_names_both_parameters():
+    class Algo:
+        name, population_size, tournament_size, n_elites = "ga", 10, 11, 9
+
+    with pytest.raises(ConfigError, match=r"parameter 'tournament_size' of algorithm 'ga' must be at most "
+                                          r"population_size = 10; got 11"):
+        _ga.check_fits_population(Algo(), ("tournament_size", 0), ("n_elites", 1))
+    Algo.tournament_size = 10
+    _ga.check_fits_population(Algo(), ("tournament_size", 0), ("n_elites", 1))  # n_elites 9 = 10 - 1 is allowed
 
 
-def test_check_prob_names_the_parameter():
-    with pytest.raises(ConfigError, match=r"mutation_rate must be a probability in \[0, 1\]; got 1.5"):
-        _ga.check_prob("mutation_rate", 1.5)
+def test_deb_key_makes_a_feasible_member_win_every_tournament_it_enters():
+    from nasbench_eval.search.selection import deb_key
+
+    fit = np.array([95.0, 60.0, 94.0, 93.0])  # the fittest (0) and 2 violate a constraint
+    key = deb_key(fit, np.array([0.5, 0.0, 0.1, 0.0]))
+    winners = _ga.tournament(key, 2, 500, np.random.default_rng(3))
+    assert set(winners.tolist()) <= {1, 2, 3} and 3 in winners
+    assert _ga.elites(key, 2).tolist() == [3, 1]

@@ -95,9 +95,10 @@ def test_generations_stop_the_run(c10_problem):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"objectives": "accuracy+novelty"}, r"objectives must be one of \('both', 'novelty', 'accuracy'\)"),
-    ({"k_nearest": 0}, "k_nearest must be an integer >= 1"),
-    ({"crossover_eta": -1.0}, "crossover_eta must be a number > 0"),
+    ({"objectives": "accuracy+novelty"}, "parameter 'objectives' of algorithm 'nevonas' must be one of 'both', "
+                                         "'novelty', 'accuracy'"),
+    ({"k_nearest": 0}, r"parameter 'k_nearest' of algorithm 'nevonas' must be None or an int in \[1, inf\)"),
+    ({"crossover_eta": -1.0}, r"parameter 'crossover_eta' of algorithm 'nevonas' must be a float in \(0, inf\)"),
 ])
 def test_bad_parameters_are_clear_errors(c10_problem, params, match):
     with pytest.raises(ConfigError, match=match):

@@ -7,11 +7,12 @@ import pytest
 from algorithms.pevonas import PEvoNAS
 from nasbench_eval import run
 from nasbench_eval.errors import ConfigError
+from nasbench_eval.search.callbacks import Callback
 
 
-def _drive(algo, problem, seed=0, budget=10_000):
+def _drive(algo, problem, seed=0, budget=10_000, emit=None):
     """Run ask/tell by hand (keeps the algorithm object); returns the asked batches with their stage."""
-    algo.setup(problem, np.random.default_rng(seed))
+    algo.setup(problem, np.random.default_rng(seed), emit=emit)
     batches, n = [], 0
     while not algo.finished and n < budget:
         archs = algo.ask()
@@ -26,8 +27,7 @@ def _drive(algo, problem, seed=0, budget=10_000):
 def test_stages_shrink_5_3_2_with_the_elites_top_ops(c10_problem):
     algo = PEvoNAS()
     seen = []
-    algo.on_stage = lambda stage, mask: seen.append((stage, mask.copy()))
-    batches = _drive(algo, c10_problem)
+    batches = _drive(algo, c10_problem, emit=lambda event, stage, op_mask: seen.append((stage, op_mask.copy())))
     assert algo.finished and algo.stage == 2
     assert [s for s, _ in seen] == [0, 1, 2]
     assert [m.sum(1).tolist() for _, m in seen] == [[5] * 6, [3] * 6, [2] * 6]
@@ -93,11 +93,12 @@ def test_same_seed_same_run_and_no_global_rng(c10_problem):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"progression": [None, 3, 4]}, "progression must be a non-empty list"),
-    ({"progression": [3, None]}, "progression must be a non-empty list"),
-    ({"progression": []}, "progression must be a non-empty list"),
-    ({"af_table": "global"}, r"af_table must be one of \('stage', 'run', 'none'\)"),
-    ({"convergence_break": 0}, "convergence_break must be an integer >= 1"),
+    ({"progression": [None, 3, 4]}, "parameter 'progression' of algorithm 'pevonas' must be a non-empty list"),
+    ({"progression": [3, None]}, "parameter 'progression' of algorithm 'pevonas' must be a non-empty list"),
+    ({"progression": [None, 6]}, "parameter 'progression' of algorithm 'pevonas' must be a non-empty list"),
+    ({"progression": []}, "parameter 'progression' of algorithm 'pevonas' must be a list of at least 1"),
+    ({"af_table": "global"}, "parameter 'af_table' of algorithm 'pevonas' must be one of 'stage', 'run', 'none'"),
+    ({"convergence_break": 0}, r"parameter 'convergence_break' of algorithm 'pevonas' must be an int in \[1, "),
 ])
 def test_bad_parameters_are_clear_errors(c10_problem, params, match):
     with pytest.raises(ConfigError, match=match):
@@ -108,8 +109,12 @@ def test_runs_unchanged_on_the_darts_space(darts_problem):
     problem = darts_problem()
     algo = PEvoNAS(progression=(None, 5, 2), max_generations=8)  # the paper's DARTS (S1) setting: 8 -> 5 -> 2 ops per edge
     masks = []
-    algo.on_stage = lambda stage, mask: masks.append(mask.sum(1))
-    res = run(algo, problem, 300, seed=0)
+
+    class Stages(Callback):
+        def on_stage(self, state, stage, op_mask):
+            masks.append(op_mask.sum(1))
+
+    res = run(algo, problem, 300, seed=0, callbacks=[Stages()])
     assert res.evaluations <= 300
     assert np.all(problem.space.is_valid(problem.space.from_key(res.trajectory["key"])))
     assert res.chosen[0]["metrics"]["score"] >= 8.0

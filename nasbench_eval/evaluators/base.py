@@ -83,3 +83,30 @@ class Evaluator:
     def fingerprint(self) -> str:
         """A string that changes whenever a setting that changes the scores changes (keys persistent caches)."""
         return type(self).__name__
+
+
+def stores_in(evaluator) -> list:
+    """Every benchmark store reachable from ``evaluator`` through its whole wrapper chain, without duplicates.
+
+    Walks the evaluator's attributes: a :class:`~nasbench_eval.tables.store.BenchmarkStore` is collected, an
+    :class:`Evaluator` (or a list / tuple / dict of them) is walked in turn, so ``CachedEvaluator(ProxyNoiseEvaluator(
+    TabularEvaluator(...)))`` and a user's own wrappers are found at any depth. The leakage guard forbids test
+    columns in all of them while a search runs.
+    """
+    from ..tables.store import BenchmarkStore
+
+    found: dict[int, object] = {}
+    seen: set[int] = set()
+    todo = [evaluator]
+    while todo:
+        obj = todo.pop(0)
+        if isinstance(obj, BenchmarkStore):
+            found.setdefault(id(obj), obj)
+            continue
+        if id(obj) in seen or not isinstance(obj, Evaluator):
+            continue
+        seen.add(id(obj))
+        for v in [getattr(obj, "store", None), *vars(obj).values()]:
+            items = v.values() if isinstance(v, dict) else v if isinstance(v, (list, tuple)) else (v,)
+            todo.extend(x for x in items if isinstance(x, (Evaluator, BenchmarkStore)))
+    return list(found.values())

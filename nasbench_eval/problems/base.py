@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError
-from ..evaluators.base import Evaluation, Evaluator
+from ..evaluators.base import Evaluation, Evaluator, stores_in
+from ..tables.store import leakage_guard
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class Problem:
         return ev
 
     def fitness(self, ev: Evaluation) -> np.ndarray:
-        """Scalar to maximise (first objective, sign-adjusted; NaN -> -inf). Constraints are not folded in."""
+        """Scalar to maximise (first objective, sign-adjusted; NaN -> -inf). Constraints are not folded in: compare
+        architectures with :mod:`nasbench_eval.search.selection` on ``(fitness, violation)`` (feasibility first)."""
         o = self.objectives[0]
         f = ev.values[o.metric] * (1.0 if o.sense == "max" else -1.0)
         return np.where(np.isnan(f), -np.inf, f)
@@ -98,11 +100,22 @@ class Problem:
     def feasible(self, ev: Evaluation) -> np.ndarray:
         return np.all(self.G(ev) <= 0, axis=1)
 
+    def violation(self, ev: Evaluation) -> np.ndarray:
+        """Total constraint violation ``(n,)``: the sum of the positive parts of :meth:`G`; exactly 0 where
+        :meth:`feasible` holds (0 everywhere without constraints), +inf where a constrained metric is NaN."""
+        G = self.G(ev)
+        v = np.maximum(G, 0.0).sum(axis=1) if G.shape[1] else np.zeros(len(ev))
+        return np.where(self.feasible(ev), 0.0, v)
+
     @contextlib.contextmanager
     def search_guard(self):
-        """While searching, any read of a test column from the evaluator's store raises (leakage guard)."""
-        store = getattr(self.evaluator, "store", None) or getattr(getattr(self.evaluator, "inner", None), "store", None)
-        with (store.forbid() if store is not None else contextlib.nullcontext()):
+        """While searching, any read of a test column raises (leakage guard): from every store found anywhere in the
+        evaluator's wrapper chain, from any other store read by this thread, and through the exhaustive ground truth
+        (its cached arrays hold test accuracies)."""
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(leakage_guard())
+            for store in stores_in(self.evaluator):
+                stack.enter_context(store.forbid())
             yield
 
     # ------------------------------------------------------------------ reporting side
@@ -112,7 +125,8 @@ class Problem:
             return {}
         from ..tables.store import get_store
 
-        store = getattr(self.evaluator, "store", None) or get_store()
+        stores = stores_in(self.evaluator)
+        store = stores[0] if stores else get_store()
         idx = np.atleast_1d(self.space.key(np.asarray(archs)))
         vals = store.lookup(list(self.report_columns.values()), idx)
         return {k: vals[:, i] for i, k in enumerate(self.report_columns)}
