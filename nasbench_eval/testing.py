@@ -7,8 +7,8 @@ Run it on your own algorithm after ``pip install nasbench-eval``::
 
 Each check is also a public function taking the class (``check_determinism(MyAlgorithm)``), raising
 ``AssertionError`` with a message that says what went wrong. The checks run the algorithm on the benchmark
-problems it declares it can solve (class attributes ``spaces``, ``multi_objective``, ``scalarises``,
-``handles_constraints``, ``battery_problem = "hw"`` for algorithms that need a hardware cost):
+problems it declares it can solve (class attributes ``spaces``, ``multi_objective``, ``handles_constraints``,
+``battery_problem = "hw"`` for algorithms that need a hardware cost):
 
 * ``single-objective``: NB201 CIFAR-10, 200-epoch validation accuracy;
 * ``constrained``: the same, subject to FPGA latency <= its 0.3 quantile (HW-NAS-Bench);
@@ -102,7 +102,7 @@ def problem_keys(cls) -> list[str]:
             keys.append("single-objective")
         if getattr(cls, "handles_constraints", True):
             keys.append("constrained")
-        if getattr(cls, "multi_objective", False) or getattr(cls, "scalarises", False):
+        if getattr(cls, "multi_objective", False):  # ``scalarises`` permits a bi-objective problem, declares none
             keys.append("multi-objective")
     if "darts" in spaces and not needs_hw:
         keys.append("darts")
