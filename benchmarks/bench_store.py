@@ -141,7 +141,7 @@ def run(store_dir: Path, source: Path, repeats: int, sizes: list[int]) -> tuple[
     df = pd.read_csv(csv)
     rng = np.random.default_rng(0)
     for n in sizes:
-        idx = rng.integers(0, s.values.shape[1], size=n)
+        idx = rng.integers(0, s.n_archs, size=n)
         for k in (1, 3):
             names, cnames = list(COLS[:k]), list(CSV_COLS[:k])
             t_lookup = _best(lambda: s.lookup(names, idx), repeats)

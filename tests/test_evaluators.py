@@ -58,3 +58,65 @@ def test_proxy_noise_hits_the_target_tau(tab, store, tau):
 def test_proxy_noise_validates(tab):
     with pytest.raises(ConfigError, match="target_tau"):
         ProxyNoiseEvaluator(tab, 1.5, noise_seed=0)
+
+
+# ------------------------------------------------------------------------------------------------ leakage guard
+def _problem(evaluator):
+    from nasbench_eval import Objective, Problem
+    from nasbench_eval.spaces import NB201Space
+
+    return Problem(NB201Space(), evaluator, (Objective(evaluator.metrics[0]),),
+                   report_columns={"test_acc": dataset_view("cifar10").test}, name="chain")
+
+
+def test_the_guard_finds_the_store_at_any_depth_of_the_wrapper_chain(tab, store):
+    from nasbench_eval.evaluators.base import stores_in
+    from nasbench_eval.search import run
+
+    deep = CachedEvaluator(ProxyNoiseEvaluator(tab, target_tau=0.5, noise_seed=1))
+    assert stores_in(deep) == [store] and stores_in(CachedEvaluator(deep)) == [store]
+    problem = _problem(deep)
+    test_col = dataset_view("cifar10").test
+    with problem.search_guard():
+        with pytest.raises(RuntimeError, match="leakage"):
+            store.column(test_col)
+        store.column(dataset_view("cifar10").valid)  # search metrics stay readable
+    assert np.isfinite(store.column(test_col)).all()  # and test ones again after the search
+
+    class Peek(__import__("nasbench_eval").Algorithm):
+        name = "peek"
+
+        def ask(self):
+            return self.space.random(self.rng, 2)
+
+        def result(self):  # chooses its answer by test accuracy: NEvoNAS's reference-code leak
+            archs = np.concatenate(self.archive_archs)
+            return archs[[int(np.argmax(self.problem.report(archs)["test_acc"]))]]
+
+    with pytest.raises(RuntimeError, match="leakage"):
+        run(Peek(), problem, 10, seed=0)
+
+
+def test_the_ground_truth_and_the_raw_array_are_closed_during_a_search(store):
+    from nasbench_eval.problems.ground_truth import ground_truth
+    from nasbench_eval.problems.hw import hw_problem
+    from nasbench_eval.search import run
+
+    problem = hw_problem("cifar10", "fpga", "latency", kind="constrained", quantile=0.5)
+    ground_truth(problem)  # cached before the search: the cache must not be a way around the guard
+    assert not hasattr(store, "values")  # the raw (columns x archs) array is private
+    assert store.all_values().shape == store.shape and not store.all_values().flags.writeable
+
+    class Oracle(__import__("nasbench_eval").Algorithm):
+        name = "oracle"
+
+        def ask(self):
+            return self.space.random(self.rng, 2)
+
+        def result(self):
+            return self.space.from_key([int(np.nanargmax(ground_truth(self.problem).test))]).reshape(1, -1)
+
+    with pytest.raises(RuntimeError, match="leakage"):
+        run(Oracle(), problem, 10, seed=0)
+    with problem.search_guard(), pytest.raises(RuntimeError, match="leakage"):
+        store.all_values()
