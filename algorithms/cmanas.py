@@ -6,10 +6,10 @@ CMANAS-h12-Ep25 (NB201 results table): mean 0, sigma 1.3, C = I, default lambda 
 n = 30, 20 for DARTS' n = 224), 25 generations.
 
 A search point x in R^n is the flattened alpha ``(space.n_edges, space.n_ops)``, decoded by ``space.decode_alpha``.
-Fitness is maximised (CMA-ES minimises its negation). Each generation asks the decoded current mean (as in the
-reference code, the mean is evaluated every generation and enters the table) and the lambda decoded samples; decoded archs
-already in the run's AF table are not asked again, so the evaluation budget counts only real evaluations (cache
-hits never reach the evaluator). After the last generation the decoded final mean is evaluated too.
+Fitness is maximised (CMA-ES minimises its negation). Each generation asks the decoded current mean (as in the reference
+code, the mean is evaluated every generation and enters the table) and the lambda decoded samples; decoded archs already
+in the run's AF table are not asked again, so the evaluation budget counts only real evaluations (cache hits never reach
+the evaluator). After the last generation the decoded final mean is evaluated too.
 
 Answer (as in the paper): the decoded mean after the last generation. When a budget stops the run first, it is the
 most recent decoded mean whose fitness was measured; a mean whose measured fitness is missing (NaN) is skipped.

@@ -5,9 +5,9 @@ Representation Similarity Metric", WACV 2024, pp. 2628-2637 (arXiv 2311.03923). 
 abstract fixes the idea (an RMI proxy to a reference model, a penalty that grows with the distance of the hardware
 cost from the threshold, one run per threshold); every setting below is our ASSUMPTION, chosen as stated.
 
-A GA on the NB201 integer encoding (6 genes in 0..4), EvNAS-style operators (Sinha & Chen, GECCO 2021):
-``n_elites`` best kept unchanged, the other children from two tournaments (``tournament_size`` distinct members, the
-fittest wins), per-gene uniform crossover (``crossover_prob`` = 0.5 per gene) and per-gene reset mutation (each gene, with
+A GA on the NB201 integer encoding (6 genes in 0..4), EvNAS-style operators (Sinha & Chen, GECCO 2021): ``n_elites``
+best kept unchanged, the other children from two tournaments (``tournament_size`` distinct members, the fittest wins),
+per-gene uniform crossover (``crossover_prob`` = 0.5 per gene) and per-gene reset mutation (each gene, with
 ``mutation_rate``, drawn afresh uniformly from the 5 ops). Fitness to maximise::
 
     F(a) = S(a) - penalty_weight * P(cost(a), T)

@@ -15,10 +15,11 @@ pymoo NSGA-II on three objectives over the NB201 integer encoding:
 
 ``diversity=False`` is the ablation: plain NSGA-II on (proxy, cost) with the same operators.
 
-Defaults (our assumptions, NEvoNAS-like): population 20, 50 generations (20 + 49 x 20 = at most 1,000 evaluations), integer random sampling inside the allowed archs, uniform crossover (per-gene 0.5,
-``crossover_prob`` 0.9 per mating), per-gene reset mutation with probability 1/6 per gene, duplicate elimination
-within the population, and a repair that moves a child outside the problem's ``allowed`` mask (partial-coverage
-device) to a random allowed arch at the smallest edge distance.
+Defaults (our assumptions, NEvoNAS-like): population 20, 50 generations (20 + 49 x 20 = at most 1,000 evaluations),
+integer random sampling inside the allowed archs, uniform crossover (per-gene 0.5, ``crossover_prob`` 0.9 per mating),
+per-gene reset mutation with probability 1/6 per gene, duplicate elimination within the population, and a repair that
+moves a child outside the problem's ``allowed`` mask (partial-coverage device) to a random allowed arch at the smallest
+edge distance.
 
 Architecture-fitness table: an arch evaluated once is not asked again (its objectives are reused), so the budget
 counts distinct evaluations; a generation made only of known archs is completed without asking.

@@ -10,12 +10,12 @@ x, rank-and-crowding survival, 50 generations (20 + 49 x 20 = 1,000 evaluations)
 
 Objectives (both minimised): f1 = -fitness / 100 and f2 = -novelty, where novelty(a) is the mean distance
 (``space.distance``: NB201 ``1 - c / (12 - c)`` with c equal edges; DARTS the pair-matching analogue) to the
-``k_nearest`` nearest among {the current offspring except a itself} U {archive of every distinct genotype evaluated
-so far}; the archive is updated after each generation, and a survivor keeps the novelty (and fitness) it was given
-when evaluated, as in the reference code. ``k_nearest=None`` (default) is the reference code's value: 5 on NB201, 3 on
-DARTS (its DARTS script overrides the command-line 5 with 3). ``objectives="novelty"`` / ``"accuracy"`` are the paper's two ablations
-(NSGA-II with the one objective). This algorithm builds its own second objective, so it runs on single-objective
-problems (``multi_objective = False``).
+``k_nearest`` nearest among {the current offspring except a itself} U {archive of every distinct genotype evaluated so
+far}; the archive is updated after each generation, and a survivor keeps the novelty (and fitness) it was given when
+evaluated, as in the reference code. ``k_nearest=None`` (default) is the reference code's value: 5 on NB201, 3 on DARTS
+(its DARTS script overrides the command-line 5 with 3). ``objectives="novelty"`` / ``"accuracy"`` are the paper's two
+ablations (NSGA-II with the one objective). This algorithm builds its own second objective, so it runs on
+single-objective problems (``multi_objective = False``).
 
 Answer: among the first non-dominated front of the last population, the member with the best SEARCH fitness.
 The reference code picks the front member with the best NB201 *test* accuracy (an oracle: test-set leakage); we never

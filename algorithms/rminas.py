@@ -1,8 +1,9 @@
 """RMI-NAS search strategy: a random-forest classifier guides sampling towards "good" architectures.
 
-Zheng et al., "Neural architecture search with representation mutual information" (RMI-NAS), CVPR 2022 (search
-strategy as in the authors' XNAS code, ``xnas/algorithms/RMINAS``). The strategy works with any proxy through ``problem.fitness`` (larger is better: an RMI loss is
-negated, an accuracy is used as is), so it runs on the tabular accuracy problem, an RMI table or the live RMI path.
+Zheng et al., "Neural architecture search with representation mutual information" (RMI-NAS), CVPR 2022 (search strategy
+as in the authors' XNAS code, ``xnas/algorithms/RMINAS``). The strategy works with any proxy through ``problem.fitness``
+(larger is better: an RMI loss is negated, an accuracy is used as is), so it runs on the tabular accuracy problem, an
+RMI table or the live RMI path.
 
 1. ``n_warmup`` (100) random archs are evaluated.
 2. Threshold (fixed from then on) = the ``quantile`` (5 %) quantile of their losses, i.e. "good" means

@@ -8,7 +8,8 @@
 2. Quality: over ``--seeds`` seeds (0..N-1) and a budget of ``--budget`` evaluations (default 500) per dataset,
    mean +- std (ddof=1) of the 200-epoch TEST accuracy of each run's answer (chosen from validation accuracy only),
    next to the exhaustive optimum of the same table (test accuracy of the best-by-validation architecture, and the
-   table's max test accuracy) and the published numbers (spec §11.2).
+   table's max test accuracy) and the published numbers (the NB201 results table of the NB201 paper, Dong & Yang,
+   ICLR 2020, and those of the EvNAS, CMANAS, pEvoNAS and NEvoNAS papers).
 
 Protocol differences with the published numbers: our fitness is NB201's 200-epoch validation accuracy and the
 budget counts evaluations; the NB201 paper's baselines (REA, RS, REINFORCE, BOHB) used 12-epoch validation
@@ -39,7 +40,9 @@ import numpy as np  # noqa: E402
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 DEFAULT_EXTRA = ("cmanas[generations=None]",)
 
-# Published NB201 test accuracy (mean, std) per dataset, spec §11.2, with the protocol they were obtained under.
+# Published NB201 test accuracy (mean, std) per dataset, with the protocol they were obtained under: REA / RS /
+# REINFORCE / BOHB from the NB201 paper's results table (Dong & Yang, ICLR 2020), the others from each paper's NB201
+# table (EvNAS arXiv 2012.12540, CMANAS arXiv 2107.07266, pEvoNAS arXiv 2203.01559, NEvoNAS arXiv 2204.00188).
 PAPER = {
     "rea": ((93.92, 0.30), (71.84, 0.99), (45.54, 1.03), "NB201 paper, 12-ep fitness, 12,000 s budget"),
     "random": ((93.70, 0.36), (71.04, 1.07), (44.57, 1.25), "NB201 paper, 12-ep fitness, 12,000 s budget"),
@@ -167,7 +170,7 @@ def markdown(timing, qual, opt, skipped, args) -> str:
     lines += ["", f"### Search quality: NB201 200-epoch test accuracy of the answer, {args.seeds} seeds, "
               f"budget {args.budget} evaluations", "",
               "Ours: mean ± std (ddof 1) over seeds 0..{}; answer chosen by 200-epoch validation accuracy only; "
-              "`evals` = mean evaluations used. Paper: published NB201 numbers (spec §11.2) under their own "
+              "`evals` = mean evaluations used. Paper: published NB201 numbers (each paper's NB201 table) under their own "
               "protocols (see notes).".format(args.seeds - 1), "",
               "| algorithm | " + " | ".join(f"{d} test (ours) | {d} evals | {d} paper" for d in ds) + " |",
               "|---|" + "---:|---:|---:|" * len(ds)]

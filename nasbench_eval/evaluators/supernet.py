@@ -1,5 +1,6 @@
 """Supernet fitness: top-1 of a decoded architecture in a weight-sharing supernet (EvNAS arXiv 2012.12540 and its
-successors CMANAS, pEvoNAS, NEvoNAS; spec §1.4-1.7).
+successors CMANAS arXiv 2107.07266, pEvoNAS arXiv 2203.01559, NEvoNAS arXiv 2204.00188: decoding, training
+modes and fitness as in the EvNAS paper, Sinha & Chen, GECCO 2021).
 
 The evaluator receives discrete archs in the space's native encoding -- the same arrays the tabular path gets --
 and scores each with ``space.alpha_hat(arch)`` (the soft one-hot decoding) over the WHOLE validation split. So an

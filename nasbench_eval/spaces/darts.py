@@ -8,10 +8,11 @@ Native integer encoding of a discrete architecture (a *genotype*): ``(32,)`` = `
 (op id, input id) 2)`` flattened. It is canonical: within a node the two ``(op, input)`` pairs are sorted by
 ``(input, op)``, so one genotype always gives one array (``key`` is then a plain tuple).
 
-The decoding of alpha is the standard DARTS parse (spec §1.2): softmax per edge; per node keep the 2 incoming edges
-with the largest max non-``none`` weight; on each kept edge take the largest non-``none`` op (``none`` is never
-selected). ``alpha_hat`` builds the EvNAS "decoded" matrix (arXiv 2012.12540; spec §1.4): 1 at the 8 selected
-(edge, op) pairs per cell, 0 elsewhere -- the supernet still applies softmax to it (a *soft* one-hot).
+The decoding of alpha is the standard DARTS parse (Liu et al., ICLR 2019): softmax per edge; per node keep the 2
+incoming edges with the largest max non-``none`` weight; on each kept edge take the largest non-``none`` op (``none``
+is never selected). ``alpha_hat`` builds the EvNAS "decoded" matrix (Sinha & Chen, GECCO 2021, arXiv 2012.12540): 1
+at the 8 selected (edge, op) pairs per cell, 0 elsewhere -- the supernet still applies softmax to it (a *soft*
+one-hot).
 """
 from __future__ import annotations
 
@@ -203,7 +204,7 @@ def pair_matches(a, b) -> np.ndarray:
 
 
 def jaccard_distance(a, b) -> np.ndarray | float:
-    """NEvoNAS distance ``1 - c / (32 - c)`` (spec §5.2); 0 for equal genotypes."""
+    """NEvoNAS novelty distance ``1 - c / (32 - c)`` (Sinha & Chen, arXiv 2204.00188); 0 for equal genotypes."""
     c = pair_matches(a, b)
     d = 1.0 - c / (32.0 - c)
     return float(d) if np.ndim(d) == 0 else d

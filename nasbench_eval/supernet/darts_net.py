@@ -1,5 +1,5 @@
 """DARTS-space supernet (Liu et al., "DARTS", ICLR 2019; as used by EvNAS arXiv 2012.12540, CMANAS, pEvoNAS,
-NEvoNAS -- spec §1.2).
+NEvoNAS).
 
 Stem: 3x3 conv to ``stem_multiplier * C`` + BN. ``layers`` cells; cells ``layers // 3`` and ``2 * layers // 3`` are
 reduction cells (channels doubled, stride 2 on the edges from the two cell inputs). Each cell pre-processes its two

@@ -1,5 +1,5 @@
 """Training a found DARTS cell from scratch: the DARTS CIFAR evaluation network and protocol (Liu et al., ICLR 2019),
-used unchanged by EvNAS (arXiv 2012.12540), CMANAS, pEvoNAS and NEvoNAS for their S1 results (spec §1.2).
+used unchanged by EvNAS (arXiv 2012.12540), CMANAS, pEvoNAS and NEvoNAS for their DARTS-space results.
 
 Network: stem 3x3 conv to 3C + BN; ``layers`` cells built from the genotype (affine BN, no pooling BN), reductions at
 ``layers // 3`` and ``2 * layers // 3``; an auxiliary head after cell ``2 * layers // 3``; drop-path on every

@@ -1,9 +1,9 @@
 """Mixed ops, the common supernet base, and pEvoNAS weight inheritance.
 
 A supernet forward takes the real architecture parameters ``alpha`` ``(n_edges, n_ops)`` of ONE architecture (no
-gradient: none of the EvNAS family trains alpha) and computes, per edge, ``sum_o softmax(alpha_e)[o] * op_o(x)``
-over the ops kept by the supernet's ``op_mask`` (DARTS, Liu et al. 2019; EvNAS arXiv 2012.12540 §1.4 of the spec:
-with ``alpha = alpha_hat`` this is the "soft one-hot" decoding). Dropped ops get weight 0 (softmax over kept ops
+gradient: none of the EvNAS family trains alpha) and computes, per edge, ``sum_o softmax(alpha_e)[o] * op_o(x)`` over
+the ops kept by the supernet's ``op_mask`` (DARTS, Liu et al. 2019; with ``alpha = alpha_hat`` this is the "soft
+one-hot" decoding of EvNAS, Sinha & Chen, GECCO 2021, arXiv 2012.12540). Dropped ops get weight 0 (softmax over kept ops
 only), so a pEvoNAS stage with k ops per edge sees exactly the softmax over its k columns.
 
 ``hard=True`` (the EvNAS-ND ablation) runs only ``argmax_o alpha_e`` per edge with weight 1 and skips edges whose

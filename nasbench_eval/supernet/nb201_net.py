@@ -1,5 +1,5 @@
-"""NAS-Bench-201 supernet (Dong & Yang, ICLR 2020; as searched by EvNAS arXiv 2012.12540, CMANAS, pEvoNAS, NEvoNAS --
-spec §1.1).
+"""NAS-Bench-201 supernet (Dong & Yang, ICLR 2020; as searched by EvNAS arXiv 2012.12540, CMANAS, pEvoNAS and
+NEvoNAS).
 
 Stem 3x3 conv (C) + BN; N search cells at C; ResNet basic block (stride 2) to 2C; N cells; block to 4C; N cells;
 BN + ReLU; global average pool; linear. A search cell has 4 nodes and 6 mixed edges ``j -> i`` in the order

@@ -1,6 +1,6 @@
 """Candidate operations of the DARTS (Liu et al., ICLR 2019) and NAS-Bench-201 (Dong & Yang, ICLR 2020) cells.
 
-Written from the published descriptions (spec §1.1, §1.2). Every op has a normal ``forward(x)``. Ops that begin
+Written from the published descriptions (the two papers above). Every op has a normal ``forward(x)``. Ops that begin
 with a ReLU set ``pre_relu = True`` and also offer ``forward_relu(xr)`` taking the already-rectified input, so a
 mixed op can compute ``relu(x)`` once and share it between its convolutions (results are identical). ``Zero`` sets
 ``is_zero = True`` so a mixed op may skip it (its contribution ``w * 0`` is exactly zero).
@@ -111,7 +111,7 @@ class PoolBN(nn.Module):
 
 
 def darts_op(name: str, c: int, stride: int, affine: bool, track: bool = True, pool_bn: bool = False) -> nn.Module:
-    """One DARTS op (spec §1.2 order: none, max/avg pool, skip, sep 3/5, dil 3/5)."""
+    """One DARTS op (the DARTS paper's order: none, max/avg pool, skip, sep 3/5, dil 3/5)."""
     if name == "none":
         return Zero(stride)
     if name in ("max_pool_3x3", "avg_pool_3x3"):
