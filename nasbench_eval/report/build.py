@@ -105,6 +105,9 @@ def _experiment_sections(folder, out, fmt, baseline, metric, alpha, seed, sense=
         s.append(_p(_omnibus_text(cmp, p), fmt))
         s.append(detail_table(summ, cmp, p, fmt, incumbent=inc))
     s += _ranking_section(values, out, fmt, alpha, sense, pairings)
+    from .ablation import ablation_sections
+
+    s += ablation_sections(runs, m["spec"].get("sweeps"), out, fmt, metric, alpha, seed, sense)
     s += _curve_sections(ev, out, fmt, metric, inc)
     s += _mo_sections(res, out, fmt, seed)
     export_ioh(ev, out / "ioh.csv", runs)

@@ -77,6 +77,7 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
            "n_chosen": len(chosen), "best_fitness": float(feas_fit.max()) if feas_fit.size else np.nan,
            "problem_info": json.dumps(_jsonable(problem.describe()), sort_keys=True),
            "wall_seconds": float(res.wall_seconds)}
+    row.update(getattr(cell, "sweep", None) or {})  # swept values: JSON column 'sweep' + one sweep_<param> column each
     if best is not None:
         row.update({"chosen_key": int(best["key"]), "chosen_arch": best["arch"], "chosen_feasible": best["feasible"]})
         row.update({f"chosen_{k}": best[k] for k in chosen.columns if k in metrics or k.startswith("report_")})

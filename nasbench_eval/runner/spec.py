@@ -9,12 +9,14 @@ A spec (see ``docs/runner.md``)::
     algorithms:
       - random                      # a bare name, or
       - {name: rea, params: {population_size: 20}, label: rea-p20}
+      - {name: rea, sweep: {population_size: [5, 10, 20]}}   # one entry per value: rea[population_size=5], ...
     problems:
       - {type: nb201, dataset: cifar10}
       - {type: hw, dataset: cifar10, device: edgegpu, metric: latency, threshold: 5.0}
 
 Unknown keys are rejected with the list of allowed keys (no silently ignored typos). Cells are enumerated in the
-canonical order algorithm x problem x seed (spec order), which fixes each cell's id and its random stream.
+canonical order algorithm x problem x seed (spec order), which fixes each cell's id and its random stream. Sweeps
+(``sweep:`` in an algorithm or problem entry, see :mod:`.sweep`) are expanded into plain entries first.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from ..errors import ConfigError
 TOP_KEYS = {"name", "description", "root_seed", "seeds", "budget", "algorithms", "problems"}
 REQUIRED_TOP = ("root_seed", "seeds", "budget", "algorithms", "problems")
 BUDGET_KEYS = {"evaluations", "cost"}
-ALGO_KEYS = {"name", "params", "label"}
+ALGO_KEYS = {"name", "params", "label", "sweep", "design"}
 
 
 def _check_keys(where: str, got: dict, allowed: set) -> None:
@@ -54,6 +56,7 @@ class Cell:
     problem: dict  # normalised problem entry (with label)
     seed: int  # seed label (index into the spec's seeds)
     seed_index: int
+    sweep: dict | None = None  # runs-table columns of the swept values (see .sweep.cell_columns), None if unswept
 
     @property
     def key(self) -> str:
@@ -69,11 +72,15 @@ class Spec:
     algorithms: tuple[dict, ...]
     problems: tuple[dict, ...]
     description: str = ""
+    sweeps: dict | None = None  # {"algorithms": {label: meta}, "problems": {label: meta}} of swept entries
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "description": self.description, "root_seed": self.root_seed,
-                "seeds": list(self.seeds), "budget": dict(self.budget),
-                "algorithms": [dict(a) for a in self.algorithms], "problems": [dict(p) for p in self.problems]}
+        d = {"name": self.name, "description": self.description, "root_seed": self.root_seed,
+             "seeds": list(self.seeds), "budget": dict(self.budget),
+             "algorithms": [dict(a) for a in self.algorithms], "problems": [dict(p) for p in self.problems]}
+        if self.sweeps:  # only then: specs without sweeps keep their hash
+            d["sweeps"] = self.sweeps
+        return d
 
     @property
     def hash(self) -> str:
@@ -83,11 +90,15 @@ class Spec:
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
     def cells(self) -> list[Cell]:
+        from .sweep import cell_columns
+
+        sw = self.sweeps or {}
         out = []
         for a in self.algorithms:
             for p in self.problems:
+                cols = cell_columns(sw.get("algorithms", {}).get(a["label"]), sw.get("problems", {}).get(p["label"]))
                 for si, s in enumerate(self.seeds):
-                    out.append(Cell(len(out), a, p, s, si))
+                    out.append(Cell(len(out), a, p, s, si, cols or None))
         return out
 
     @property
@@ -161,12 +172,21 @@ def parse_spec(data: dict) -> Spec:
     for k in ("algorithms", "problems"):
         if not isinstance(data[k], list) or not data[k]:
             raise ConfigError(f"{k} must be a non-empty list, got {data[k]!r}")
-    algos = tuple(_algorithm(i, a) for i, a in enumerate(data["algorithms"]))
-    probs = tuple(_problem(i, p) for i, p in enumerate(data["problems"]))
+    from ..problems.spec import ProblemSpec
+    from .sweep import expand_algorithm, expand_problem
+
+    a_exp = [(i, e, m) for i, a in enumerate(data["algorithms"]) for e, m in expand_algorithm(i, a)]
+    algos = tuple(_algorithm(i, e) for i, e, _ in a_exp)
+    p_exp = [(n, m) for i, p in enumerate(data["problems"])
+             for n, m in expand_problem(i, p, lambda e, where: ProblemSpec.from_mapping(e, where=where).to_dict())]
+    probs = tuple(n for n, _ in p_exp)
+    sweeps = {k: v for k, v in (("algorithms", {a["label"]: m for a, (_, _, m) in zip(algos, a_exp) if m}),
+                                ("problems", {n["label"]: m for n, m in p_exp if m})) if v}
     _unique("algorithm", [a["label"] for a in algos])
     _unique("problem", [p["label"] for p in probs])
     return Spec(name=str(data.get("name", "experiment")), root_seed=root, seeds=seeds, budget=budget,
-                algorithms=algos, problems=probs, description=str(data.get("description", "")))
+                algorithms=algos, problems=probs, description=str(data.get("description", "")),
+                sweeps=sweeps or None)
 
 
 def load_spec(path) -> Spec:
