@@ -126,3 +126,32 @@ def test_the_example_plugin_installs_passes_the_battery_and_runs_in_a_joblib_gri
     runs = load_results(out).runs
     sa = runs[runs["algorithm"] == "simulated-annealing"]
     assert len(sa) == 8 and (sa["evaluations"] == 150).all() and sa["chosen_feasible"].all()
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_registered_plugin_class_under_ray_runs_where_workers_can_import_it(tmp_path, clean_registry, monkeypatch):
+    """Ray workers import the recorded module:Class; they see the driver's environment, not its sys.path."""
+    import os
+    import sys
+    from pathlib import Path
+
+    ray = pytest.importorskip("ray")
+    ne.register(PluginRandom, name="my-random")
+    spec = _spec([{"name": "my-random", "params": {"batch_size": 3}}])
+    run_experiment(spec, tmp_path / "serial", progress=False)
+
+    def on_ray(out):
+        try:
+            run_experiment(spec, out, backend="ray", jobs=2, progress=False)
+        finally:
+            if ray.is_initialized():
+                ray.shutdown()
+
+    here = str(Path(__file__).parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in sys.path if p and p != here))
+    with pytest.raises(Exception, match=f"module '{__name__}' cannot be imported.*PYTHONPATH"):
+        on_ray(tmp_path / "ray-no-path")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
+    on_ray(tmp_path / "ray")
+    assert compare_results(tmp_path / "serial", tmp_path / "ray") == []
