@@ -14,7 +14,7 @@ import sys
 from ..errors import NasbenchEvalError
 
 COMMAND_MODULES = ("data", "query", "search", "algorithms", "run", "report", "reproduce", "rmi", "supernet",
-                   "betavae")
+                   "betavae", "hw")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,7 +62,8 @@ def _info(args) -> int:
     s = get_store(args.store)
     rows = [{"column": c, "coverage": int(s.coverage(c).sum()), "unit": s.column_meta(c)["unit"],
              "source": s.column_meta(c)["source_file"],
-             "derived": s.column_meta(c).get("derived_rows", 0)} for c in s.columns]
+             "derived": s.column_meta(c).get("derived_rows", 0),
+             "user_device": s.column_meta(c).get("user_device")} for c in s.columns]
     if args.json:
         print(json.dumps({"store": str(s.path), "built_at": s.meta["built_at"], "columns": rows}, indent=1))
         return 0
@@ -72,5 +73,8 @@ def _info(args) -> int:
     for r in rows:
         cov = f"{r['coverage']:,} ({100 * r['coverage'] / 15625:.1f}%)"
         note = f"  [{r['derived']:,} derived]" if r["derived"] else ""
+        if r["user_device"]:  # nasbench-eval hw measure: an overlay, not part of the verified store
+            note = (f"  [user device; {15625 - r['derived']:,} measured, {r['derived']:,} predicted]"
+                    if r["unit"] != "flag" else "  [user device; 1 = predicted]")
         print(f"{r['column']:<{w}}  {cov:>15}  {r['unit']:<6}  {r['source']}{note}")
     return 0

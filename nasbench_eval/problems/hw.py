@@ -141,7 +141,14 @@ def resolve_device(device: str, metric: str = "latency") -> tuple[str, str]:
             raise unknown(f"metric for HELP device {device}", metric, ["latency"])
         return f"help_{device}_latency_ms", hw_column(device, "latency", "cifar10")
     if device not in HW_DEVICES:
-        raise unknown("device", device, HW_DEVICES + HELP_DEVICES)
+        from ..tables import user_devices as ud  # the user's own devices (``nasbench-eval hw measure``)
+
+        users = ud.device_names()
+        if device in users:
+            if metric != "latency":
+                raise unknown(f"metric for user device {device}", metric, ["latency"])
+            return f"{device}_latency_ms", ud.latency_column(device)
+        raise unknown("device", device, HW_DEVICES + HELP_DEVICES + users)
     if metric not in HW_METRICS[device]:
         raise unknown(f"metric for device {device}", metric, HW_METRICS[device])
     return f"{device}_{metric}_{UNITS[metric]}", hw_column(device, metric, "cifar10")
@@ -240,6 +247,15 @@ def hw_problem(dataset: str = "cifar10", device: str = "fpga", metric: str = "la
                                     f"wherever both exist); flagged in {derived}")
     view = dataset_view(dataset)
     report = {"test_acc": view.test, "valid_acc": view.valid, "params_M": view.params, "flops_M": view.flops}
+    user = store.meta.get("user_devices", {}).get(device)
+    if user is not None and cost_col.endswith("/user-measured"):  # measured here + predicted: say which is which
+        flag = cost_col.replace("_latency_ms/", "_latency_ms_is_predicted/")
+        report[f"{cost_metric}_is_predicted"] = flag
+        n_pred = int(np.sum(store.column(flag)))
+        info["user_device"] = {**user, "flag_column": flag}
+        info["note_user_device"] = (f"{device} is a user device: {allowed.size - n_pred} latencies measured, {n_pred} "
+                                    f"predicted by a model fitted on the measured ones (1 in {flag}); the ground "
+                                    "truth is exhaustive over measured + predicted values")
     if pm == "valid_acc":
         report.pop("valid_acc")
     base = HWProblem(NB201Space(), ev, (Objective(pm, sense), Objective(cost_metric, "min")),

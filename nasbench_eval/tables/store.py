@@ -132,4 +132,6 @@ def get_store(path: Path | str | None = None, auto_build: bool = True) -> Benchm
         if src is not None:
             print(f"nasbench-eval: building the benchmark store from {src} into {p} (once)", file=sys.stderr)
             build_store(src, p)
-    return _cached_store(str(p.resolve()))
+    from .user_devices import with_user_devices  # the user's own devices: an overlay, never written into p
+
+    return with_user_devices(_cached_store(str(p.resolve())))
