@@ -9,25 +9,26 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
+from .._io import claim_dir
 from ..errors import ConfigError
 from . import plots
 from .ioh import export_ioh
-from .tables import comparison_table, detail_table, frame_table, render
+from .tables import comparison_table, detail_table, frame_table, heading, image, paragraph, render
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
 def _img(rel: str, alt: str, fmt: str) -> str:
-    return f'<p><img src="{rel}" alt="{alt}" style="max-width:100%"></p>\n' if fmt == "html" else f"![{alt}]({rel})\n"
+    return image(rel, alt, fmt)  # HTML: escaped (tables.html_text is the one HTML text path)
 
 
 def _h(text: str, level: int, fmt: str) -> str:
-    return f"<h{level}>{text}</h{level}>\n" if fmt == "html" else f"{'#' * level} {text}\n\n"
+    return heading(text, level, fmt)
 
 
 def _p(text: str, fmt: str) -> str:
-    return f"<p>{text}</p>\n" if fmt == "html" else f"{text}\n\n"
+    return paragraph(text, fmt)
 
 
 def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: str = "test_acc",
@@ -39,8 +40,7 @@ def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: st
     if fmt not in ("md", "html"):
         raise ConfigError(f"unknown format {fmt!r}; allowed: md, html")
     folder = Path(folder)
-    out = Path(out) if out else folder / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_dir(Path(out) if out else folder / "report", "report", _legacy_report)  # never a user's folder
     parts: list[str] = []
     bv = stats.find_betavae(folder)
     if (folder / "manifest.json").exists() and not _is_betavae_manifest(folder):
@@ -60,6 +60,13 @@ def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: st
     path = out / f"report.{fmt}"
     path.write_text(body)
     return path
+
+
+def _legacy_report(path: Path) -> bool:
+    """A report folder written before the ownership marker: report.md/.html plus only files a report writes."""
+    names = [p for p in path.iterdir()]
+    return (any(p.name in ("report.md", "report.html") for p in names)
+            and all(p.is_file() and p.suffix in (".md", ".html", ".png", ".csv") for p in names))
 
 
 def _is_betavae_manifest(folder: Path) -> bool:
@@ -143,6 +150,8 @@ def _tests_text(cmp, baseline, metric, sense, alpha, pairings) -> str:
 
 
 def _omnibus_text(cmp, problem) -> str:
+    if cmp.empty or "problem" not in cmp.columns:  # one algorithm: nothing to compare
+        return ""
     c = cmp[cmp["problem"] == problem]
     if not len(c):
         return ""
