@@ -9,11 +9,15 @@ import pytest
 from nasbench_eval import get_algorithm, run
 
 
-def test_rea_reaches_942_on_cifar10_over_30_seeds(c10_problem):
-    """Issue 3: over 30 seeds at 500 evaluations REA's mean test accuracy is >= 94.2 (random search about 94.0)."""
+def test_rea_beats_random_search_on_cifar10_over_30_seeds(c10_problem):
+    """Over 30 seeds at 500 evaluations REA's mean test accuracy is >= 94.15 and above random search (about 94.0).
+
+    With NB201's own mutation (``R_EA.py``: a random node, then a random edge into it) REA's mean is 94.19 here (200
+    seeds: 94.20, s.e. 0.02); the earlier uniform-edge mutation reached 94.28 (200 seeds: 94.26), which is why an
+    earlier version of this claim read ">= 94.2"."""
     rea = [run(get_algorithm("rea")(), c10_problem, 500, seed=s).chosen[0]["metrics"]["test_acc"] for s in range(30)]
     rs = [run(get_algorithm("random")(), c10_problem, 500, seed=s).chosen[0]["metrics"]["test_acc"] for s in range(30)]
-    assert np.mean(rea) >= 94.2
+    assert np.mean(rea) >= 94.15
     assert 93.8 <= np.mean(rs) < np.mean(rea)
 
 
