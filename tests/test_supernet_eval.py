@@ -104,13 +104,14 @@ def test_driver_runs_and_resumes_identically(data, tmp_path):
     ck = tmp_path / "ck"
     part = run_supernet_search(AlphaRandomSearch(), problem("nb201", data), np.random.default_rng(7), 2,
                                checkpoint_dir=ck)
-    assert part.generations == 2 and (ck / "weights.pt").exists() and json.loads((ck / "meta.json").read_text())
+    assert part.generations == 2 and (ck / "run.npz").exists()
+    assert json.loads((ck / "trainer-000002" / "meta.json").read_text())["extra"]["batches"] == 2
     resumed = run_supernet_search(AlphaRandomSearch(), problem("nb201", data, seed=99), np.random.default_rng(7), 3,
                                   checkpoint_dir=ck)
     assert resumed.resumed_from == 2 and resumed.generations == 3
     for a, b in zip(full.history, resumed.history):
         assert a["archs"] == b["archs"] and a["values"] == b["values"]
-    with pytest.raises(ValueError, match="different archs"):
+    with pytest.raises(ValueError, match="different params"):
         run_supernet_search(AlphaRandomSearch(batch_size=2), problem("nb201", data), np.random.default_rng(7), 3,
                             checkpoint_dir=ck)
 

@@ -21,13 +21,13 @@ class RunState:
     """
 
     __slots__ = ("algorithm", "problem", "budget", "batches", "evaluations", "cost", "requests", "archs",
-                 "evaluation", "replaying", "stop")
+                 "evaluation", "replaying", "stop", "truncated")
 
     def __init__(self, algorithm, problem, budget):
         self.algorithm, self.problem, self.budget = algorithm, problem, budget
         self.batches, self.evaluations, self.cost, self.requests = 0, 0, 0.0, 0
         self.archs = self.evaluation = None
-        self.replaying = self.stop = False
+        self.replaying = self.stop = self.truncated = False
 
     @property
     def history(self):

@@ -35,12 +35,12 @@ def header(algo, problem, budget, rng_state) -> dict:
         "rng_state": rng_state})))
 
 
-def save(directory, head: dict, history, *, asks: int, stopped_by: str | None) -> None:
+def save(directory, head: dict, history, *, asks: int, stopped_by: str | None, truncated: bool = False) -> None:
     """Write ``run.npz`` under ``directory`` atomically (the batch count ``asks`` includes a last batch that a budget
     truncated to nothing)."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    meta = dict(head, asks=int(asks), stopped_by=stopped_by, rows=len(history))
+    meta = dict(head, asks=int(asks), stopped_by=stopped_by, truncated=bool(truncated), rows=len(history))
     arrays = {"key": history.keys, "batch": history.batch, "cost": history.cost, "cached": history.cached,
               **{f"value:{m}": v for m, v in history.values.items()}}
     tmp = d / (FILE + ".tmp")
@@ -53,7 +53,8 @@ def save(directory, head: dict, history, *, asks: int, stopped_by: str | None) -
 
 def load(directory, head: dict) -> tuple[dict, dict] | None:
     """(meta, arrays) of the checkpoint under ``directory``, or None when there is none yet. Raises
-    :class:`ConfigError` when it was written by a different run (algorithm, parameters, problem, budget or seed)."""
+    :class:`ConfigError` when it was written by a different run (algorithm, parameters, problem or seed), or when
+    the budget differs and the record cannot be continued under it (:func:`check_budget`)."""
     p = Path(directory) / FILE
     if not p.exists():
         return None
@@ -62,13 +63,29 @@ def load(directory, head: dict) -> tuple[dict, dict] | None:
         arrays = {k: z[k] for k in z.files if k != "meta"}
     if meta.get("format") != FORMAT:
         raise ConfigError(f"checkpoint {str(p)!r} has format {meta.get('format')!r}; this version reads {FORMAT}")
-    for field in ("algorithm", "params", "problem", "budget", "rng_state"):
+    for field in ("algorithm", "params", "problem", "rng_state"):
         if meta.get(field) != head[field]:
             what = "seed" if field == "rng_state" else field
             raise ConfigError(f"checkpoint {str(p)!r} was written by a run with a different {what}: "
                               f"{_short(meta.get(field))} (this run: {_short(head[field])}); resume with the same "
-                              "algorithm, parameters, problem, budget and seed, or use another checkpoint directory")
+                              "algorithm, parameters, problem and seed, or use another checkpoint directory")
+    if meta["budget"] != head["budget"]:
+        check_budget(p, meta, arrays, head["budget"])
     return meta, arrays
+
+
+def check_budget(p, meta: dict, arrays: dict, budget: dict) -> None:
+    """A run may resume under a larger budget (continue a finished run): allowed when the record fits in it and its
+    last batch was told whole (a truncated batch would make the continuation differ from an uninterrupted run)."""
+    used = {"evaluations": int((~arrays["cached"].astype(bool)).sum()), "cost": float(arrays["cost"].sum()),
+            "batches": int(meta["asks"])}
+    over = [k for k, cap in budget.items() if cap is not None and used[k] > cap]
+    if over or meta.get("truncated"):
+        why = (f"its record already uses {', '.join(f'{k} {used[k]:g}' for k in over)}" if over
+               else "its last batch was cut by the old budget")
+        raise ConfigError(f"checkpoint {str(p)!r} was written under budget {_short(meta['budget'])} and cannot be "
+                          f"continued under {_short(budget)}: {why}; resume with the same budget or a larger one, or "
+                          "use another checkpoint directory")
 
 
 def _short(x) -> str:

@@ -13,7 +13,8 @@ record; the result's trajectory and the checkpoints are read from it.
 Callbacks (:mod:`nasbench_eval.search.callbacks`) observe batches and stages, stop a run, and keep extra state
 with its checkpoints. ``checkpoint=DIR`` saves the record every ``checkpoint_every`` batches and when the run ends;
 a run started again with the same directory, algorithm, parameters, problem, budget and seed replays the record
-through ask/tell without evaluating and goes on: its trajectory and answer equal an uninterrupted run's. Evaluator
+through ask/tell without evaluating and goes on: its trajectory and answer equal an uninterrupted run's. A larger
+budget continues a finished run (refused when the old budget cut its last batch). Evaluator
 state other than the record (an in-memory cache, a supernet's weights) is restored by whoever owns it -- a
 persistent cache file, or a callback's ``on_checkpoint`` / ``on_resume`` (the supernet driver's).
 """
@@ -174,6 +175,8 @@ def run(algorithm: Algorithm, problem, budget: Budget | int, seed=0, *, max_requ
         saved = ckpt.load(checkpoint, head) if checkpoint is not None else None
         if saved is not None:
             stopped = _replay(state, *saved)
+            if saved[0]["budget"] != head["budget"]:  # continued under a larger budget (checkpoint.check_budget)
+                stopped = "budget" if _spent(state) else None
             state.replaying = False
             for cb in callbacks:
                 cb.on_resume(state, checkpoint)
@@ -197,7 +200,7 @@ def _loop(state: RunState, max_requests: int, callbacks, checkpoint, head, every
     algo, problem, budget = state.algorithm, state.problem, state.budget
     space, history = problem.space, algo.history
     arch_ndim = len(space.arch_shape)
-    cap_evals, cap_cost, cap_batches = budget.evaluations, budget.cost, budget.batches
+    cap_evals, cap_cost = budget.evaluations, budget.cost
     while True:
         if algo.finished:
             return "algorithm"
@@ -237,8 +240,8 @@ def _loop(state: RunState, max_requests: int, callbacks, checkpoint, head, every
                                    "records its history there (implement _tell instead)")
         state.batches += 1
         state.archs, state.evaluation = archs, ev
-        end = truncated or (cap_evals is not None and state.evaluations >= cap_evals) or (
-            cap_batches is not None and state.batches >= cap_batches)
+        state.truncated = truncated
+        end = truncated or _spent(state)
         if take:
             for cb in callbacks:
                 cb.on_batch(state)
@@ -250,10 +253,17 @@ def _loop(state: RunState, max_requests: int, callbacks, checkpoint, head, every
             _save(state, callbacks, checkpoint, head, None)
 
 
+def _spent(state) -> bool:
+    b = state.budget
+    return (b.evaluations is not None and state.evaluations >= b.evaluations) or (
+        b.batches is not None and state.batches >= b.batches)
+
+
 def _save(state, callbacks, directory, head, stopped) -> None:
     for cb in callbacks:
         cb.on_checkpoint(state, directory)
-    ckpt.save(directory, head, state.algorithm.history, asks=state.batches, stopped_by=stopped)
+    ckpt.save(directory, head, state.algorithm.history, asks=state.batches, stopped_by=stopped,
+              truncated=state.truncated)
 
 
 def _replay(state: RunState, meta: dict, arrays: dict) -> str | None:

@@ -1,27 +1,36 @@
-"""A generation loop for supernet searches, resumable from a checkpoint directory.
+"""Supernet searches through the one run loop (:func:`nasbench_eval.search.run`), resumable from a directory.
 
-Any ask/tell object works (``setup(problem, rng)``, ``ask() -> archs``, ``tell(archs, evaluation)``,
-``result() -> archs``; e.g. :class:`nasbench_eval.search.Algorithm` subclasses). One generation = one ``ask``, one
+Any :class:`~nasbench_eval.search.Algorithm` works. One generation = one batch of the run: one ``ask``, one
 ``problem.evaluate`` (with ``SupernetEvaluator(train_on_evaluate=True)`` this trains the supernet one epoch on the
-asked archs first -- EvNAS / NEvoNAS), one ``tell``.
+asked archs first -- EvNAS / NEvoNAS), one ``tell``; the budget is ``Budget(batches=generations)``. What is
+specific to supernets is evaluator state, kept by callbacks:
 
-Resume (DESIGN habit 4: the recorded history owns the past): after every generation the evaluator's trainer is
-checkpointed together with every (archs, evaluation) told so far. On restart with the same algorithm settings and a
-Generator from the same seed, the driver replays the history through ask/tell -- no training, no evaluation --
-checks that the algorithm asks exactly the recorded archs, then restores the supernet, optimiser, schedule and the
-trainer's RNG, and continues. The result equals an uninterrupted run.
+* stages: an algorithm that announces ``"stage"`` events (pEvoNAS) gets, at every stage after the first, a
+  supernet restricted to the stage's ``op_mask`` with the kept ops' weights inherited (``inherit``) and
+  ``stage_epochs`` epochs of mode ``stage_mode`` training, as in pEvoNAS (Sinha & Chen, GECCO 2022);
+* checkpoints: with ``checkpoint_dir`` the run saves its record (``run.npz``) after every generation, and the
+  evaluator's trainer (supernet, optimiser, schedule, the trainer's RNG) and its AF cache next to it, tagged with
+  the generation count (``trainer-000003/``). On restart with the same algorithm settings and a Generator from the
+  same seed, the run replays its record through ask/tell -- no training, no evaluation, each asked batch checked
+  against the record -- then restores the trainer of that generation and continues. The result equals an
+  uninterrupted run.
+
+The caller's algorithm is never touched (the run works on a copy).
 """
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
-from ..evaluators.base import Evaluation
-from .checkpoint import load_checkpoint, read_meta, save_checkpoint
+from ..search.callbacks import Callback
+from ..search.run import Budget, RunResult, run
 
 
 @dataclass
@@ -29,87 +38,134 @@ class SearchOutcome:
     chosen: np.ndarray  # (k, *arch_shape) from algorithm.result()
     chosen_strings: list[str]
     chosen_fitness: list[float]  # last search-time value of each chosen arch (validation split, never test)
-    history: list[dict] = field(default_factory=list)  # per generation: archs, values, cost, cached, seconds
+    result: RunResult  # the run: trajectory (one row per evaluated arch), answer, cost, stop reason
+    space: object = None
     generations: int = 0
     resumed_from: int = 0
     wall_seconds: float = 0.0
 
+    @property
+    def history(self) -> list[dict]:
+        """Per generation (a view of the trajectory): archs, search values, cost, cached, seconds (summed cost)."""
+        t, space = self.result.trajectory, self.space
+        metrics = [k for k in t if k not in ("eval", "batch", "key", "cost", "cached", "cum_cost")
+                   and not k.startswith("report_")]
+        out = []
+        for g in range(self.generations):
+            rows = t["batch"] == g
+            out.append({"generation": g, "archs": space.from_key(t["key"][rows]).tolist(),
+                        "values": {m: t[m][rows].tolist() for m in metrics}, "cost": t["cost"][rows].tolist(),
+                        "cached": t["cached"][rows].tolist(), "seconds": float(t["cost"][rows].sum())})
+        return out
 
-def _record(g: int, archs: np.ndarray, ev: Evaluation, seconds: float) -> dict:
-    return {"generation": g, "archs": np.asarray(archs).tolist(),
-            "values": {k: v.tolist() for k, v in ev.values.items()}, "cost": ev.cost.tolist(),
-            "cached": ev.cached.tolist(), "seconds": seconds}
+
+class SupernetStages(Callback):
+    """pEvoNAS stages on a live supernet: restrict the evaluator's supernet to each new stage's op mask."""
+
+    def __init__(self, evaluator, *, inherit: bool = True, epochs: int = 0, mode: str = "B", log=None):
+        self.evaluator, self.inherit, self.epochs, self.mode, self.log = evaluator, inherit, epochs, mode, log
+
+    def on_stage(self, state, stage, op_mask=None, **info):
+        if stage == 0 or state.replaying:  # a resumed run restores the restricted trainer from its checkpoint
+            return
+        self.evaluator.restrict(op_mask, inherit=self.inherit, epochs=self.epochs, mode=self.mode)
+        if self.log:
+            self.log(f"stage {stage}: supernet restricted to {int(op_mask.sum())} (edge, op) pairs, "
+                     f"{'inherited weights' if self.inherit else 'fresh weights'}, {self.epochs} epoch(s) "
+                     f"mode {self.mode}")
 
 
-def _replay(algorithm, history: list[dict]) -> None:
-    for rec in history:
-        archs = np.asarray(algorithm.ask())
-        if archs.shape != np.shape(rec["archs"]) or not np.array_equal(archs, rec["archs"]):
-            raise ConfigError(f"resume: the algorithm asked different archs than recorded at generation "
-                              f"{rec['generation']}; use the same algorithm settings and seed as the original run")
-        ev = Evaluation({k: np.asarray(v) for k, v in rec["values"].items()}, np.asarray(rec["cost"]),
-                        np.asarray(rec["cached"], dtype=bool))
-        algorithm.tell(archs, ev)
+class TrainerCheckpoint(Callback):
+    """Keeps the supernet trainer and the evaluator's AF cache with the run's checkpoints (``trainer-NNNNNN/``)."""
+
+    PATTERN = re.compile(r"trainer-(\d{6})$")
+
+    def __init__(self, evaluator):
+        self.evaluator = evaluator
+        self.resumed_from = 0
+
+    def on_checkpoint(self, state, directory):
+        from .checkpoint import save_checkpoint
+
+        d = Path(directory)
+        trainer = self.evaluator.trainer
+        cache = [[int(v), int(k), float(a)] for (v, k), a in getattr(self.evaluator, "_table", {}).items()
+                 if v == trainer.version]
+        tmp = d / f"trainer-{state.batches:06d}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        save_checkpoint(tmp, trainer, extra={"batches": state.batches, "af_cache": cache})
+        out = d / f"trainer-{state.batches:06d}"
+        if out.exists():  # saved again for the same generation (the end of a resumed run): swap by renames
+            old = d / f"{out.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+        # the run's record still names an earlier generation until it is replaced: keep that one, drop the older
+        tags = sorted(int(m.group(1)) for p in d.iterdir() if (m := self.PATTERN.match(p.name)))
+        for t in tags[:-2]:
+            shutil.rmtree(d / f"trainer-{t:06d}", ignore_errors=True)
+
+    def on_resume(self, state, directory):
+        from .checkpoint import load_checkpoint
+
+        d = Path(directory) / f"trainer-{state.batches:06d}"
+        if not (d / "meta.json").exists():
+            raise ConfigError(f"resume: {str(directory)!r} holds the run's record up to generation {state.batches} "
+                              f"but no supernet checkpoint for it ({d.name}); start a new directory")
+        ev = self.evaluator
+        ev.trainer, meta = load_checkpoint(d, ev.trainer.train_data, device=ev.trainer.device)
+        if hasattr(ev, "_table"):
+            ev._table = {(v, k): a for v, k, a in meta["extra"].get("af_cache", [])}
+        self.resumed_from = state.batches
+
+
+class GenerationLog(Callback):
+    def __init__(self, log, generations: int):
+        self.log, self.generations, self.t = log, generations, time.perf_counter()
+
+    def on_resume(self, state, directory):
+        self.log(f"resumed after generation {state.batches} from {directory}")
+        self.t = time.perf_counter()
+
+    def on_batch(self, state):
+        vals = next(iter(state.evaluation.values.values()))
+        now = time.perf_counter()
+        self.log(f"generation {state.batches}/{self.generations}: {len(state.archs)} archs, best "
+                 f"{np.nanmax(vals):.2f}, mean {np.nanmean(vals):.2f}, {now - self.t:.1f}s")
+        self.t = now
 
 
 def run_supernet_search(algorithm, problem, rng: np.random.Generator, generations: int, *,
                         checkpoint_dir=None, log=None, stage_epochs: int = 0, stage_mode: str = "B",
                         inherit: bool = True) -> SearchOutcome:
     """Run ``generations`` ask/evaluate/tell rounds of ``algorithm`` on ``problem`` (its evaluator a
-    :class:`~nasbench_eval.evaluators.supernet.SupernetEvaluator`); ``rng`` seeds the algorithm only.
-
-    An algorithm with an ``on_stage(stage, op_mask)`` hook (pEvoNAS) gets, at every stage after the first, a new
-    supernet restricted to ``op_mask`` with the kept ops' weights inherited (``inherit``) and ``stage_epochs``
-    epochs of mode ``stage_mode`` training, as in pEvoNAS."""
-    if int(generations) != generations or generations < 1:
+    :class:`~nasbench_eval.evaluators.supernet.SupernetEvaluator`) through :func:`nasbench_eval.search.run`;
+    ``rng`` seeds the algorithm only (module docstring: stages, checkpoints)."""
+    if isinstance(generations, bool) or int(generations) != generations or generations < 1:
         raise ConfigError(f"generations must be a positive integer; got {generations!r}")
-    evaluator, space = problem.evaluator, problem.space
-    if hasattr(algorithm, "on_stage") and hasattr(evaluator, "restrict"):
-        def _stage(stage: int, op_mask: np.ndarray) -> None:
-            if stage > 0:
-                evaluator.restrict(op_mask, inherit=inherit, epochs=stage_epochs, mode=stage_mode)
-                if log:
-                    log(f"stage {stage}: supernet restricted to {int(op_mask.sum())} (edge, op) pairs, "
-                        f"{'inherited weights' if inherit else 'fresh weights'}, {stage_epochs} epoch(s) mode {stage_mode}")
-
-        algorithm.on_stage = _stage
-    t0 = time.perf_counter()
-    algorithm.setup(problem, rng)
-    history: list[dict] = []
-    ck = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    if ck is not None and (ck / "meta.json").exists():
-        history = read_meta(ck)["extra"].get("history", [])
-        _replay(algorithm, history)
-        evaluator.trainer, _ = load_checkpoint(ck, evaluator.trainer.train_data, device=evaluator.trainer.device)
-        if log:
-            log(f"resumed after generation {len(history)} from {ck}")
-    resumed = len(history)
-    for g in range(resumed, int(generations)):
-        if getattr(algorithm, "finished", False):
-            break
-        archs = np.asarray(algorithm.ask())
-        if archs.ndim == len(space.arch_shape):
-            archs = archs[None]
-        t1 = time.perf_counter()
-        ev = problem.evaluate(archs)
-        algorithm.tell(archs, ev)
-        history.append(_record(g, archs, ev, time.perf_counter() - t1))
-        if ck is not None:
-            save_checkpoint(ck, evaluator.trainer, extra={"history": history})
-        if log:
-            vals = next(iter(ev.values.values()))
-            log(f"generation {g + 1}/{generations}: {len(archs)} archs, best {np.nanmax(vals):.2f}, "
-                f"mean {np.nanmean(vals):.2f}, {time.perf_counter() - t1:.1f}s")
-    chosen = np.asarray(algorithm.result())
-    last: dict = {}
+    evaluator = problem.evaluator
+    callbacks: list[Callback] = []
+    if hasattr(evaluator, "restrict"):
+        callbacks.append(SupernetStages(evaluator, inherit=inherit, epochs=stage_epochs, mode=stage_mode, log=log))
+    ck = TrainerCheckpoint(evaluator) if checkpoint_dir is not None else None
+    if ck is not None:
+        callbacks.append(ck)
+    if log:
+        callbacks.append(GenerationLog(log, int(generations)))
+    res = run(algorithm, problem, Budget(batches=int(generations)), rng, callbacks=callbacks,
+              checkpoint=checkpoint_dir)
+    space, t = problem.space, res.trajectory
     metric = problem.objectives[0].metric
-    for rec in history:
-        for a, v in zip(np.atleast_1d(space.key(np.asarray(rec["archs"]))), rec["values"][metric]):
-            last[int(a)] = v
-    keys = np.atleast_1d(space.key(chosen)) if len(chosen) else []
-    return SearchOutcome(chosen=chosen, chosen_strings=[space.to_string(a) for a in chosen],
-                         chosen_fitness=[last.get(int(k), float("nan")) for k in keys], history=history,
-                         generations=len(history), resumed_from=resumed, wall_seconds=time.perf_counter() - t0)
+    chosen = space.from_key(np.array([c["index"] for c in res.chosen], dtype=np.int64)).reshape(
+        len(res.chosen), *space.arch_shape) if res.chosen else np.empty((0, *space.arch_shape), dtype=np.int64)
+    last = {int(k): v for k, v in zip(t["key"].tolist(), t[metric].tolist())}  # the last value of each arch
+    return SearchOutcome(chosen=chosen, chosen_strings=[c["arch"] for c in res.chosen],
+                         chosen_fitness=[last.get(c["index"], float("nan")) for c in res.chosen], result=res, space=space,
+                         generations=int(t["batch"].max()) + 1 if len(t["batch"]) else 0,
+                         resumed_from=ck.resumed_from if ck is not None else 0, wall_seconds=res.wall_seconds)
 
 
 def make_supernet(space_name: str, *, C: int | None = None, cells: int | None = None, num_classes: int = 10,
