@@ -39,7 +39,7 @@ def _build(args) -> int:
               file=sys.stderr)
     out = build_store(args.source, args.store)
     s = load_store(out, verify=True)
-    print(f"built {out}: {len(s.columns)} columns x {s.values.shape[1]} archs in {s.meta['build_seconds']} s "
+    print(f"built {out}: {len(s.columns)} columns x {s.n_archs} archs in {s.meta['build_seconds']} s "
           f"(verified: sha256 of {len(s.meta['source_files'])} source files, index order, NATS isomorphism classes, "
           f"{s.meta['anchors_checked']} HW-NAS-Bench golden values, published optima)")
     return 0

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +26,30 @@ from ..spaces import nb201
 from .columns import is_test_column
 
 FORMAT_VERSION = 1
+
+_GUARD = threading.local()  # .depth > 0 while this thread runs a search (see leakage_guard)
+
+
+@contextlib.contextmanager
+def leakage_guard():
+    """Within the block, this thread may read no test column from any store, and nothing else that holds test
+    metrics (the exhaustive ground truth checks :func:`leakage_guard_active`). The run loop holds it for the whole
+    search, ``result()`` included. Re-entrant."""
+    _GUARD.depth = getattr(_GUARD, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _GUARD.depth -= 1
+
+
+def leakage_guard_active() -> bool:
+    """True while this thread is inside :func:`leakage_guard` (a search is running)."""
+    return getattr(_GUARD, "depth", 0) > 0
+
+
+def _leak(what: str) -> RuntimeError:
+    return RuntimeError(f"{what} was read while a search is running (test-metric leakage): test metrics are read "
+                        "only after the search, through Problem.report")
 
 
 def default_store_dir() -> Path:
@@ -42,7 +67,7 @@ class BenchmarkStore:
     """Columns of per-architecture numbers for the 15,625 NB201 archs, with coverage and provenance."""
 
     def __init__(self, values: np.ndarray, meta: dict, path: Path | None = None):
-        self.values = values
+        self._values = values  # private: read through column / lookup / all_values, which the leakage guard checks
         self.meta = meta
         self.path = path
         self.columns: tuple[str, ...] = tuple(meta["columns"])
@@ -55,13 +80,32 @@ class BenchmarkStore:
             i = self._col_id[name]
         except KeyError:
             raise unknown("column", name, self.columns) from None
-        if self._forbidden and any(f(name) for f in self._forbidden):
-            raise RuntimeError(f"column {name!r} was read while it is forbidden (test-metric leakage)")
+        if (self._forbidden and any(f(name) for f in self._forbidden)) or (
+                leakage_guard_active() and is_test_column(name)):
+            raise _leak(f"column {name!r}")
         return i
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_columns, n_archs)``."""
+        return self._values.shape
+
+    @property
+    def n_archs(self) -> int:
+        return int(self._values.shape[1])
 
     def column(self, name: str) -> np.ndarray:
         """The full column (read-only view, length 15,625)."""
-        return self.values[self.column_id(name)]
+        return self._values[self.column_id(name)]
+
+    def all_values(self) -> np.ndarray:
+        """The whole ``(n_columns, n_archs)`` array, test columns included, for store maintenance (merging,
+        re-building). Refused while a search runs or any column is forbidden."""
+        if self._forbidden or leakage_guard_active():
+            raise _leak("the whole store array")
+        view = self._values.view()
+        view.flags.writeable = False
+        return view
 
     def lookup(self, names, indices) -> np.ndarray:
         """Values of ``names`` at NB201 ``indices``: shape ``(len(indices), len(names))`` (vectorised)."""
@@ -69,7 +113,7 @@ class BenchmarkStore:
         idx = np.asarray(indices, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= nb201.N_ARCHS):
             raise StoreError(f"NB201 index out of range 0..{nb201.N_ARCHS - 1}")
-        return self.values[np.asarray(ids)[:, None], idx].T  # gathers only the requested cells
+        return self._values[np.asarray(ids)[:, None], idx].T  # gathers only the requested cells
 
     def coverage(self, name: str) -> np.ndarray:
         """Boolean mask: True where the column has a value."""
@@ -89,7 +133,7 @@ class BenchmarkStore:
             self._forbidden.remove(predicate)
 
     def __repr__(self) -> str:
-        return f"BenchmarkStore({len(self.columns)} columns x {self.values.shape[1]} archs, path={self.path})"
+        return f"BenchmarkStore({len(self.columns)} columns x {self.n_archs} archs, path={self.path})"
 
 
 def load_store(path: Path | str | None = None, verify: bool = False) -> BenchmarkStore:

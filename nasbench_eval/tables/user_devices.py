@@ -263,7 +263,7 @@ def with_user_devices(store, root: Path | None = None):
                              "counts": meta["counts"]}
         merged_meta = {**store.meta, "columns": list(store.columns) + names,
                        "column_meta": {**store.meta["column_meta"], **cmeta}, "user_devices": devices}
-        base = store._values if hasattr(store, "_values") else store.values  # read-only, never written
+        base = store.all_values()  # read-only, never written; refused while a search runs
         values = np.vstack([base, *rows])
         values.flags.writeable = False
         merged = BenchmarkStore(values, merged_meta, store.path)

@@ -68,7 +68,8 @@ def merge_into_store(store_dir: Path | str | None, new_columns: dict, provenance
     except StoreError as exc:
         raise StoreError(f"{exc} (official files are merged into a built store)") from None
     names = list(store.columns)
-    values = {n: np.array(store.values[i]) for i, n in enumerate(names)}
+    everything = store.all_values()  # maintenance: every column, test ones included
+    values = {n: np.array(everything[i]) for i, n in enumerate(names)}
     meta = json.loads(json.dumps(store.meta))
     cmeta = meta["column_meta"]
     added, updated, derived_replaced = [], [], {}
