@@ -92,7 +92,7 @@ def test_every_algorithm_answers_feasibly_on_a_constrained_problem(name, pixel3)
 
 def test_feasibility_first_beats_the_most_accurate_infeasible_answer(pixel3, c10_problem):
     """EvNAS's answer used to be the most accurate arch of its last generation, infeasible on every seed."""
-    from algorithms.evnas import EvNAS
+    from nasbench_eval.algorithms.evnas import EvNAS
 
     res = run(EvNAS(), pixel3, 300, seed=0)
     free = run(EvNAS(), c10_problem, 300, seed=0)
@@ -132,3 +132,14 @@ def test_feasible_first_keeps_feasible_members_and_falls_back_to_deb(pixel3):
     fallback = algo.feasible_first(infeasible)
     best = deb_best(pixel3.fitness(ev), pixel3.violation(ev))
     assert np.array_equal(fallback, archs[[best]]) and feas[best]
+
+
+def test_the_run_check_refuses_the_pair_before_any_cell_runs():
+    from nasbench_eval.runner.spec import check_problems, parse_spec
+
+    spec = parse_spec({"name": "refusal", "root_seed": 0, "seeds": 1, "budget": 10,
+                       "algorithms": [f"{__name__}:_Greedy", "random"],
+                       "problems": [{"type": "hw", "dataset": "cifar10", "device": "pixel3", "metric": "latency",
+                                     "quantile": 0.3}]})
+    with pytest.raises(ConfigError, match=r"greedy-no-constraints.*handles_constraints = False"):
+        check_problems(spec)
