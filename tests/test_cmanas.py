@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.cmanas import CMAES, CMANAS
+from nasbench_eval.algorithms.cmanas import CMAES, CMANAS
 from nasbench_eval import run
 from nasbench_eval.errors import ConfigError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.evnas import EvNAS
+from nasbench_eval.algorithms.evnas import EvNAS
 from nasbench_eval import run
 from nasbench_eval.errors import ConfigError
 

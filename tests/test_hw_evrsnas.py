@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.hw_evrsnas import HWEvRSNAS, penalty
+from nasbench_eval.algorithms.hw_evrsnas import HWEvRSNAS, penalty
 from nasbench_eval.errors import ConfigError
 from nasbench_eval.judge import finalise_result
 from nasbench_eval.problems import hw_constrained_problems, hw_problem, nb201_problem

@@ -47,7 +47,7 @@ def test_an_upward_arrow_is_reported_with_file_and_line(tmp_path):
 def test_circle_within_one_layer_and_algorithms_import_are_reported(tmp_path):
     root = _tree(tmp_path, {"nasbench_eval/live/a.py": "from nasbench_eval.supernet import b\n",
                             "nasbench_eval/supernet/b.py": "import importlib\nimportlib.import_module('nasbench_eval.live.a')\n",
-                            "nasbench_eval/search/c.py": "from algorithms import rea\n",
+                            "nasbench_eval/search/c.py": "from nasbench_eval.algorithms import rea\n",
                             "algorithms/rea.py": "from nasbench_eval.search import c\n",
                             "nasbench_eval/newpkg/d.py": "from ..spaces import nb201\n",
                             "nasbench_eval/spaces/nb201.py": ""})

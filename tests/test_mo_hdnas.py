@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.mo_hdnas import MOHDNAS, hardware_diversity
+from nasbench_eval.algorithms.mo_hdnas import MOHDNAS, hardware_diversity
 from nasbench_eval.errors import ConfigError
 from nasbench_eval.judge import finalise_result, front_quality
 from nasbench_eval.problems import hw_problem

@@ -28,7 +28,7 @@ def test_registered_through_the_entry_point_group():
 
 # ------------------------------------------------------------------------------------------------ local search
 def test_one_position_neighbourhood_is_nb201s_one_edge_neighbourhood(rng):
-    from algorithms.local_search import one_position_neighbours
+    from nasbench_eval.algorithms.local_search import one_position_neighbours
 
     arch = nb201.random_ops(rng)
     got = one_position_neighbours(NB201Space(), arch)
@@ -37,7 +37,7 @@ def test_one_position_neighbourhood_is_nb201s_one_edge_neighbourhood(rng):
 
 
 def test_one_position_neighbourhood_on_darts_is_valid_and_distinct(rng):
-    from algorithms.local_search import one_position_neighbours
+    from nasbench_eval.algorithms.local_search import one_position_neighbours
     from nasbench_eval.spaces.darts import DartsSpace
 
     space = DartsSpace()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.pevonas import PEvoNAS
+from nasbench_eval.algorithms.pevonas import PEvoNAS
 from nasbench_eval import run
 from nasbench_eval.errors import ConfigError
 from nasbench_eval.search.callbacks import Callback

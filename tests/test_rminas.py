@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.rminas import RMINAS
+from nasbench_eval.algorithms.rminas import RMINAS
 from nasbench_eval.search import run
 from nasbench_eval.search.run import make_rng
 from nasbench_eval.spaces import nb201

@@ -317,9 +317,9 @@ def test_resolved_params_and_algorithm_distribution_are_recorded(tmp_path):
     from importlib.metadata import version
 
     a = r.manifest["provenance"]["algorithms"]["rea"]
-    assert a["class"] == "algorithms.rea:REA" and a["params"] == {"population_size": 5, "sample_size": 3}
+    assert a["class"] == "nasbench_eval.algorithms.rea:REA" and a["params"] == {"population_size": 5, "sample_size": 3}
     assert a["distribution"] == "nasbench-eval" and a["version"] == version("nasbench-eval")
-    assert "algorithms/rea.py" in a["source_files"] and len(a["source_sha256"]) == 64
+    assert "nasbench_eval/algorithms/rea.py" in a["source_files"] and len(a["source_sha256"]) == 64
     fw = r.manifest["provenance"]["framework"]
     assert fw["version"] == version("nasbench-eval") and "nasbench_eval/search/algorithm.py" in fw["source_files"]
     assert not any(f.startswith(("nasbench_eval/cli/", "nasbench_eval/report/")) for f in fw["source_files"])

@@ -1,4 +1,5 @@
-"""The catalogue of reproductions: one YAML per paper table in the ``reproductions`` package.
+"""The catalogue of reproductions: one YAML per paper table in the ``nasbench_eval.reproductions``
+package (the repository's ``reproductions/`` folder).
 
 A reproduction file holds::
 
@@ -24,7 +25,7 @@ KEYS = {"title", "paper", "notes", "reported", "compare", "metrics", "spec", "sp
 
 
 def _folder():
-    return resources.files("reproductions")
+    return resources.files("nasbench_eval.reproductions")
 
 
 def list_reproductions() -> dict[str, dict]:

@@ -32,6 +32,13 @@ FRAMEWORK_DIST = "nasbench-eval"
 READ_ONLY_SUBPACKAGES = ("cli", "report", "stats", "reproduce", "studies")  # never change a runner cell
 ALGO_KEYS = ("params", "class", "distribution", "version", "source_sha256")  # compared on resume
 FRAMEWORK_KEYS = ("version", "source_sha256")
+ALGORITHMS_PKG = "nasbench_eval.algorithms"  # our algorithms: hashed per algorithm, like a plug-in, not as framework
+
+
+def _family(mod: str) -> str:
+    """The package whose modules a module's source hash follows: ``nasbench_eval.algorithms`` for ours, else the
+    top-level package."""
+    return ALGORITHMS_PKG if mod == ALGORITHMS_PKG or mod.startswith(ALGORITHMS_PKG + ".") else mod.split(".")[0]
 
 
 def _sha(data: bytes) -> str:
@@ -130,15 +137,15 @@ def module_sources(modules) -> dict[str, str]:
             tree = ast.parse(src)
         except SyntaxError:
             continue
-        top = mod.split(".")[0]
-        todo.extend(m for m in _imports(mod, path, tree) if m.split(".")[0] == top and m not in seen)
+        top = _family(mod)
+        todo.extend(m for m in _imports(mod, path, tree) if _family(m) == top and m not in seen)
     return files
 
 
 def class_sources(cls: type) -> dict[str, str]:
     """Source hashes of a class: its module (+ local imports) and its base classes' modules outside nasbench_eval."""
     mods = [c.__module__ for c in cls.__mro__ if c.__module__ not in ("builtins",)
-            and c.__module__.split(".")[0] != FRAMEWORK]
+            and _family(c.__module__) != FRAMEWORK]
     files = module_sources(dict.fromkeys(mods))
     if not files:  # defined in __main__ / a notebook cell without a file: hash the class source if readable
         try:
@@ -155,7 +162,7 @@ def framework_sources() -> dict[str, str]:
         rel = p.relative_to(root)
         if p.suffix not in (".py", ".npy") or not p.is_file() or "__pycache__" in rel.parts:
             continue
-        if rel.parts[0] in READ_ONLY_SUBPACKAGES or rel.parts == ("__main__.py",):
+        if rel.parts[0] in READ_ONLY_SUBPACKAGES + ("algorithms", "reproductions") or rel.parts == ("__main__.py",):
             continue
         files[f"{FRAMEWORK}/{rel.as_posix()}"] = _sha(p.read_bytes())
     return files
