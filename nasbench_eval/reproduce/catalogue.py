@@ -21,7 +21,7 @@ import yaml
 from ..errors import ConfigError, unknown
 
 KEYS = {"title", "paper", "notes", "reported", "compare", "metrics", "spec", "specs", "quick", "kind", "sweep",
-        "minutes", "baseline", "reported_claim"}
+        "minutes", "baseline", "reported_claim", "ablations"}
 
 
 def _folder():

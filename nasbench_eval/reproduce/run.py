@@ -44,6 +44,10 @@ def reproduce(name: str, out, quick: bool = False, backend: str = "joblib", jobs
         table = comparison_table(res.runs, data["reported_data"], data.get("compare", {}),
                                  data.get("metrics", ["test"]))
         sections += _comparison_sections(table, data, out)
+    elif data.get("kind") == "ablation":
+        from .ablations import ablation_sections
+
+        sections += ablation_sections(results, data, out)
     elif data.get("kind") == "hw":
         from .hw import hw_sections
 

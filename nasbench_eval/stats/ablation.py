@@ -183,9 +183,8 @@ def factor_info(sweeps: dict, unit_rows: pd.DataFrame) -> dict:
             if name in out:
                 continue
             nums = [x for x in levels if x is not None]
-            numeric = len(nums) == len(levels) and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                                      for x in nums)
-            lv = sorted(levels) if numeric else list(levels)
+            numeric = bool(nums) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in nums)
+            lv = sorted(nums) + [None] * (len(levels) - len(nums)) if numeric else list(levels)
             out[name] = {"levels": lv, "default": meta["defaults"].get(k), "design": meta["design"],
                          "numeric": numeric}
     return out
@@ -250,7 +249,8 @@ def factor_tests(runs: pd.DataFrame, sweeps: dict, metric: str = "test_acc", alp
             lab = rows["factors"].map(lambda d: _level_name(f, d.get(f)))
             for x in lv:
                 vals = rows.loc[lab == _level_name(f, x), "value"]
-                resp.append({"unit": unit, "factor": f, "level": _fmt(x), "level_value": x if fi["numeric"] else np.nan,
+                resp.append({"unit": unit, "factor": f, "level": _fmt(x),
+                             "level_value": x if fi["numeric"] and x is not None else np.nan,
                              "reference": _same(x, ref), **describe(vals, seed=seed)})
             pair = _pairing_for(runs, rows, f)
             vals = pd.DataFrame({"algorithm": lab.values, "problem": unit, "seed": rows["seed"].values,
@@ -281,12 +281,17 @@ def _trend(rows, f, levels, numeric, sense, alpha, seed) -> dict:
     out = {"kruskal_h": kw.statistic, "kruskal_p": kw.p_value, "epsilon2": eps2,
            "jt_test": "none", "jt_p": np.nan, "jt_z": np.nan, "jt_direction": "", "spearman_rho": np.nan,
            "spearman_p": np.nan, "trend_why": ""}
-    if not numeric or len(levels) < 3 or any(x is None for x in levels):
-        out["trend_why"] = ("no trend test: levels are not ordered numbers" if not numeric or
-                            any(x is None for x in levels) else "no trend test: fewer than 3 levels")
+    dropped = ""
+    if numeric and any(x is None for x in levels):  # a 'null' level (e.g. the exact proxy) has no place on the axis
+        keep = [i for i, x in enumerate(levels) if x is not None]
+        levels, groups = [levels[i] for i in keep], [groups[i] for i in keep]
+        dropped = "; the null level is left out of the trend test"
+    if not numeric or len(levels) < 3:
+        out["trend_why"] = ("no trend test: levels are not ordered numbers" if not numeric else
+                            "no trend test: fewer than 3 numeric levels")
         return out
     jt = jonckheere(groups, seed)
-    out.update(jt_test=jt.name, jt_p=jt.p_value, jt_z=jt.extra.get("z", np.nan), trend_why=jt.note)
+    out.update(jt_test=jt.name, jt_p=jt.p_value, jt_z=jt.extra.get("z", np.nan), trend_why=jt.note + dropped)
     if jt.name != "none" and jt.p_value < alpha:
         out["jt_direction"] = (f"{better_word(jt.sign, sense)} with larger {f}" if jt.sign else "")
     elif jt.name != "none":
