@@ -20,7 +20,7 @@ from nasbench_eval.tables.official import (
     merge_into_store,
 )
 from nasbench_eval.tables.official.hwnasbench import HW_DATASETS, HW_METRIC_KEYS
-from nasbench_eval.tables.store import FORMAT_VERSION, get_store, load_store
+from nasbench_eval.tables.store import FORMAT_VERSION, get_store, load_store, seal_meta
 
 N = nb201.N_ARCHS
 LAT, ENERGY = hw_column("fpga", "latency"), hw_column("fpga", "energy")
@@ -53,7 +53,7 @@ def _write_store(folder, cols: dict, cmeta: dict):
     meta = {"format_version": FORMAT_VERSION, "columns": names, "values_sha256": digest, "built_at": "test",
             "column_meta": {n: {"source_file": "bundled.csv", "unit": "x", "coverage": int(np.isfinite(cols[n]).sum()),
                                 **cmeta.get(n, {})} for n in names}}
-    (folder / "meta.json").write_text(json.dumps(meta))
+    (folder / "meta.json").write_text(json.dumps(seal_meta(meta, folder / "values.npy")))  # + content hash
     (folder / "pareto_fronts_lomonas.json").write_text("{}")
     return folder
 

@@ -8,17 +8,27 @@ live-path commands).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import os
 import sys
 
 from ..errors import NasbenchEvalError
 
 COMMAND_MODULES = ("data", "query", "search", "algorithms", "run", "report", "reproduce", "rmi", "supernet",
-                   "betavae", "hw")
+                   "betavae", "ablate", "hw")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on ONE line (``--help`` still shows the usage); sub-parsers inherit it."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nasbench-eval",
         description="Hardware-aware NAS on tabular benchmarks (NB201, HW-NAS-Bench) with live RMI / supernet paths.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -35,19 +45,59 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure ends as ONE line on stderr (never a traceback) and a non-zero exit code:
+    2 for what the user can fix (our errors, files, permissions, hostile input), 70 for an internal error
+    (``NASBENCH_EVAL_TRACEBACK=1`` shows its traceback)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except NasbenchEvalError as exc:
-        print(f"nasbench-eval: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # output piped into head & co.
-        sys.stderr.close()
-        return 0
     except KeyboardInterrupt:
         print("nasbench-eval: interrupted (finished work is saved; rerun to resume)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        with contextlib.suppress(OSError):
+            sys.stderr.close()
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - the one place that turns any failure into one line
+        if isinstance(exc, SystemExit):
+            raise
+        if os.environ.get("NASBENCH_EVAL_TRACEBACK") and not isinstance(exc, NasbenchEvalError):
+            raise
+        code, line = describe_error(exc)
+        print(f"nasbench-eval: error: {line}", file=sys.stderr)
+        return code
+
+
+def describe_error(exc: BaseException) -> tuple[int, str]:
+    """``(exit code, one line)`` for an exception that reached the command line."""
+    if isinstance(exc, NasbenchEvalError):
+        return 2, _one_line(str(exc))
+    if isinstance(exc, OSError):
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        why = _OS_WHY.get(exc.errno, exc.strerror or type(exc).__name__)
+        return 2, _one_line(f"{where}: {why}" if where else f"{why} ({exc})")
+    if isinstance(exc, UnicodeError):
+        return 2, _one_line(f"a file or value is not valid UTF-8 text ({exc})")
+    if isinstance(exc, RecursionError):
+        return 2, "input is nested too deeply to be read (recursion limit); refusing it"
+    if isinstance(exc, (OverflowError, MemoryError)):
+        return 2, _one_line(f"input asks for a number or size too large to handle ({type(exc).__name__}: {exc})")
+    return 70, _one_line(f"internal error {type(exc).__name__}: {exc} (please report it; set "
+                         "NASBENCH_EVAL_TRACEBACK=1 to see where)")
+
+
+_OS_WHY = {errno.ENOENT: "no such file or folder", errno.ENOTDIR: "a path component is not a folder",
+           errno.EISDIR: "is a folder, a file was expected", errno.EACCES: "permission denied",
+           errno.EPERM: "operation not permitted", errno.EROFS: "read-only file system",
+           errno.ENOSPC: "no space left on device", errno.ENOTEMPTY: "folder not empty",
+           errno.EEXIST: "already exists", errno.ELOOP: "too many levels of symbolic links",
+           errno.ENAMETOOLONG: "file name too long"}
+
+
+def _one_line(text: str, limit: int = 2000) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[:limit] + " ..."
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,6 +4,8 @@ torch is imported only inside the command function, so ``nasbench-eval --help`` 
 """
 from __future__ import annotations
 
+from ._types import nonneg_float, nonneg_int, positive_float, positive_int, seed_int
+
 import argparse
 import time
 
@@ -21,20 +23,20 @@ def register(subparsers) -> None:
     s.add_argument("--sparsities", default="0,0.5,0.7,0.9,0.95", help="comma-separated, each in [0, 1)")
     s.add_argument("--seeds", default="0,1,2", help="comma-separated non-negative integers")
     s.add_argument("--method", default="unstructured", help="unstructured (global L1) or structured (L1 rows)")
-    s.add_argument("--epochs", type=int, default=25, help="training epochs (best epoch chosen on validation)")
-    s.add_argument("--finetune-epochs", type=int, default=3, help="fine-tuning epochs after pruning (0 = none)")
-    s.add_argument("--batch-size", type=int, default=64)
-    s.add_argument("--lr", type=float, default=2e-3)
-    s.add_argument("--finetune-lr", type=float, default=1e-3)
-    s.add_argument("--latent-dim", type=int, default=10)
-    s.add_argument("--recon-weight", type=float, default=1.0, help="reconstruction weight for beta > 0")
-    s.add_argument("--baseline-recon-weight", type=float, default=0.0,
+    s.add_argument("--epochs", type=positive_int, default=25, help="training epochs (best epoch chosen on validation)")
+    s.add_argument("--finetune-epochs", type=nonneg_int, default=3, help="fine-tuning epochs after pruning (0 = none)")
+    s.add_argument("--batch-size", type=positive_int, default=64)
+    s.add_argument("--lr", type=positive_float, default=2e-3)
+    s.add_argument("--finetune-lr", type=positive_float, default=1e-3)
+    s.add_argument("--latent-dim", type=positive_int, default=10)
+    s.add_argument("--recon-weight", type=nonneg_float, default=1.0, help="reconstruction weight for beta > 0")
+    s.add_argument("--baseline-recon-weight", type=nonneg_float, default=0.0,
                    help="reconstruction weight for beta = 0 (0: pure classifier)")
-    s.add_argument("--ce-weight", type=float, default=10.0, help="cross-entropy weight")
-    s.add_argument("--train-limit", type=int, default=None, help="keep only the first N training images")
-    s.add_argument("--split-seed", type=int, default=0, help="seed of the train/val(/test) split")
+    s.add_argument("--ce-weight", type=nonneg_float, default=10.0, help="cross-entropy weight")
+    s.add_argument("--train-limit", type=positive_int, default=None, help="keep only the first N training images")
+    s.add_argument("--split-seed", type=seed_int, default=0, help="seed of the train/val(/test) split")
     s.add_argument("--data-root", default=None, help="folder with torchvision MNIST/CIFAR-10 files (no download)")
-    s.add_argument("--threads", type=int, default=1,
+    s.add_argument("--threads", type=nonneg_int, default=1,
                    help="torch CPU threads while training (0 = torch's default); 1 is fastest for digits")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.add_argument("--out", required=True, help="output folder (resumable: finished cells are skipped)")

@@ -30,16 +30,21 @@ def register(sub) -> None:
 
 
 def _build(args) -> int:
+    from ..spaces import nb201
     from ..tables.build import build_store
     from ..tables.store import default_store_dir, load_store
 
     old = (args.store or default_store_dir()) / "meta.json"
-    if old.exists() and json.loads(old.read_text()).get("imports"):
+    try:
+        imported = old.is_file() and bool(json.loads(old.read_text()).get("imports"))
+    except (OSError, ValueError, AttributeError):  # an unreadable old store is replaced (if ours) or refused below
+        imported = False
+    if imported:
         print("nasbench-eval: note: the rebuilt store drops imported official columns; re-run `data import`",
               file=sys.stderr)
     out = build_store(args.source, args.store)
     s = load_store(out, verify=True)
-    print(f"built {out}: {len(s.columns)} columns x {s.n_archs} archs in {s.meta['build_seconds']} s "
+    print(f"built {out}: {len(s.columns)} columns x {nb201.N_ARCHS} archs in {s.meta['build_seconds']} s "
           f"(verified: sha256 of {len(s.meta['source_files'])} source files, index order, NATS isomorphism classes, "
           f"{s.meta['anchors_checked']} HW-NAS-Bench golden values, published optima)")
     return 0

@@ -1,6 +1,8 @@
 """``nasbench-eval report DIR``: tables, statistics, plots and an IOHanalyzer export of a result folder."""
 from __future__ import annotations
 
+from ._types import open_unit
+
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="tables, tests, plots and an IOHanalyzer CSV of a result folder",
@@ -14,7 +16,7 @@ def register(sub) -> None:
     p.add_argument("--sense", choices=("max", "min"),
                    help="whether larger or smaller values of --metric are better (default: from the metric's name, "
                         "e.g. latency/cost/loss/gap/igd -> min, acc/hv/fitness -> max)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--alpha", type=open_unit, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--out", help="where to write (default DIR/report)")
     p.set_defaults(func=_report)
 

@@ -1,6 +1,8 @@
 """``nasbench-eval reproduce NAME``: a paper table, reproduced on the bundled benchmarks, next to the reported one."""
 from __future__ import annotations
 
+from ._types import positive_int
+
 from pathlib import Path
 
 
@@ -11,7 +13,7 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="fewer seeds / smaller budget (a smoke run)")
     p.add_argument("--out", type=Path, help="result folder (default results/<name>)")
     p.add_argument("--backend", default="joblib", choices=("serial", "joblib", "ray"))
-    p.add_argument("--jobs", "-j", type=int, default=2)
+    p.add_argument("--jobs", "-j", type=positive_int, default=2)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_reproduce)
 

@@ -4,6 +4,8 @@ torch is imported only when a sub-command runs, so ``nasbench-eval --help`` stay
 """
 from __future__ import annotations
 
+from ._types import positive_float, positive_int, seed_int
+
 import argparse
 import json
 import sys
@@ -22,14 +24,14 @@ def register(subparsers) -> None:
     t.add_argument("--data-root", default=None, help="folder with the torchvision CIFAR layout (never downloaded)")
     t.add_argument("--out", required=True, help="checkpoint path (metadata is written to OUT.json)")
     t.add_argument("--arch", default="resnet20", help="resnet20 | resnet56 | resnet110 | an NB201 arch string")
-    t.add_argument("--epochs", type=int, default=None, help="default: 200 (CIFAR), 30 (digits)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=0.1)
-    t.add_argument("--C", type=int, default=16, help="NB201 reference only: channels of stage 1")
-    t.add_argument("--N", type=int, default=5, help="NB201 reference only: cells per stage")
+    t.add_argument("--epochs", type=positive_int, default=None, help="default: 200 (CIFAR), 30 (digits)")
+    t.add_argument("--seed", type=seed_int, default=0)
+    t.add_argument("--batch-size", type=positive_int, default=128)
+    t.add_argument("--lr", type=positive_float, default=0.1)
+    t.add_argument("--C", type=positive_int, default=16, help="NB201 reference only: channels of stage 1")
+    t.add_argument("--N", type=positive_int, default=5, help="NB201 reference only: cells per stage")
     t.add_argument("--device", default=None, help="cuda / cpu (default: cuda when available)")
-    t.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is faster on a busy machine)")
+    t.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (1 is faster on a busy machine)")
     t.set_defaults(func=_train_reference)
 
     s = sub.add_parser("score", help="RMI loss of NB201 architectures (lower = closer to the reference)")
@@ -39,11 +41,11 @@ def register(subparsers) -> None:
     s.add_argument("--data-root", default=None)
     s.add_argument("--cache", default=None, help="JSON-lines cache file (reused across runs)")
     s.add_argument("--small", action="store_true", help="CPU-sized settings: C=8 N=1 batch 64, 20 steps")
-    for name, typ in (("C", int), ("N", int), ("batch_size", int), ("steps", int), ("lr", float), ("seed", int),
-                      ("batch_seed", int), ("cka_dtype", str)):
+    for name, typ in (("C", positive_int), ("N", positive_int), ("batch_size", positive_int), ("steps", positive_int),
+                      ("lr", positive_float), ("seed", seed_int), ("batch_seed", seed_int), ("cka_dtype", str)):
         s.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ, default=None)
     s.add_argument("--device", default=None)
-    s.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    s.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     s.add_argument("--json", action="store_true", help="print one JSON object per architecture")
     s.set_defaults(func=_score)
 
@@ -52,7 +54,7 @@ def _set_threads(n) -> None:
     if n is not None:
         import torch
 
-        torch.set_num_threads(max(1, int(n)))
+        torch.set_num_threads(int(n))
 
 
 def _train_reference(args: argparse.Namespace) -> int:
@@ -76,8 +78,7 @@ def _score(args: argparse.Namespace) -> int:
     from ..spaces import nb201
 
     _set_threads(args.threads)
-    ops = np.array([nb201.index_to_ops(int(a)) if a.isdigit() else nb201.parse_arch(a) for a in args.archs],
-                   dtype=np.int64)
+    ops = np.array([nb201.index_to_ops(nb201.to_index(a)) for a in args.archs], dtype=np.int64)
     overrides = {k: getattr(args, k) for k in _SETTINGS if getattr(args, k) is not None}
     ev = RMIEvaluator.from_checkpoint(args.reference, data=args.data, data_root=args.data_root, cache=args.cache,
                                       device=args.device, settings=SMALL if args.small else PAPER, **overrides)

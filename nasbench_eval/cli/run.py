@@ -1,6 +1,8 @@
 """``nasbench-eval run SPEC.yaml``: run an experiment grid (algorithm x problem x seed) into a result folder."""
 from __future__ import annotations
 
+from ._types import positive_int
+
 from pathlib import Path
 
 
@@ -12,7 +14,7 @@ def register(sub) -> None:
     p.add_argument("--out", help="result folder (default results/<spec name>)")
     p.add_argument("--backend", default="serial", choices=("serial", "joblib", "ray"),
                    help="where cells run (default serial); results are bit-identical across backends")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default 1 serial, 2 otherwise)")
+    p.add_argument("--jobs", "-j", type=positive_int, default=None, help="parallel workers (default 1 serial, 2 otherwise)")
     p.add_argument("--check", action="store_true",
                    help="only validate the spec (build every problem, set up every algorithm on it) and print the "
                         "grid size")
@@ -34,7 +36,7 @@ def _run(args) -> int:
               f"{len(spec.seeds)} seeds = {spec.n_cells} cells, budget {spec.budget}, spec hash {spec.hash[:12]}")
         return 0
     out = Path(args.out) if args.out else Path("results") / spec.name
-    jobs = args.jobs or (1 if args.backend == "serial" else 2)
+    jobs = args.jobs if args.jobs is not None else (1 if args.backend == "serial" else 2)
     s = run_experiment(spec, out, backend=args.backend, jobs=jobs, progress=not args.no_progress,
                        allow_code_change=args.allow_code_change)
     state = "complete" if s["complete"] else "INCOMPLETE"

@@ -4,14 +4,15 @@ from __future__ import annotations
 import json
 
 from ..errors import ConfigError
+from ._types import budget_int, finite_float, open_unit, positive_int, seed_int
 
 
 def register(sub) -> None:
     p = sub.add_parser("search", help="run one search algorithm on one problem")
     p.add_argument("algorithm", help="algorithm name (see `nasbench-eval algorithms`) or package.module:Class")
     p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--budget", type=int, default=None, help="evaluations (default 500; 1000 for HW problems)")
+    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--budget", type=budget_int, default=None, help="evaluations (default 500; 1000 for HW problems)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="algorithm hyper-parameter (repeatable); values are parsed as YAML scalars")
     p.add_argument("--device", help="HW-NAS-Bench / HELP device: makes it a hardware-aware problem")
@@ -19,8 +20,8 @@ def register(sub) -> None:
     p.add_argument("--kind", help="hardware-aware kind: constrained | bi-objective (default: constrained with "
                    "--threshold/--quantile, bi-objective without)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--threshold", type=float, help="cost constraint T (device units)")
-    g.add_argument("--quantile", type=float, help="cost constraint as a quantile (0, 1) of the device's costs")
+    g.add_argument("--threshold", type=finite_float, help="cost constraint T (device units)")
+    g.add_argument("--quantile", type=open_unit, help="cost constraint as a quantile (0, 1) of the device's costs")
     p.add_argument("--allow-cifar10-costs", action="store_true",
                    help="use the cifar10-input HW costs with cifar100 / ImageNet16-120 accuracy (recorded)")
     p.add_argument("--proxy", default="valid", help="valid (tabular validation accuracy), rmi, or a store column")
@@ -28,8 +29,8 @@ def register(sub) -> None:
     p.add_argument("--rmi-config", choices=("paper", "small"), default="paper",
                    help="RMI settings: paper (C 16, N 5, batch 512, 150 steps; GPU advised) or small (CPU demo)")
     p.add_argument("--rmi-cache", help="persistent RMI score cache (JSON lines); reused across runs")
-    p.add_argument("--threads", type=int, help="torch CPU threads for live proxies (1 is fastest on a busy box)")
-    p.add_argument("--proxy-noise-tau", type=float, default=None,
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads for live proxies (1 is fastest on a busy box)")
+    p.add_argument("--proxy-noise-tau", type=finite_float, default=None,
                    help="degrade the tabular fitness to this Kendall tau with the truth (ProxyNoiseEvaluator)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
@@ -37,14 +38,14 @@ def register(sub) -> None:
 
 
 def parse_params(items: list[str]) -> dict:
-    import yaml
+    from .._yaml import load_yaml
 
     out = {}
     for item in items:
         if "=" not in item:
             raise ConfigError(f"--param takes KEY=VALUE, got {item!r}")
         k, v = item.split("=", 1)
-        out[k.strip().replace("-", "_")] = yaml.safe_load(v)
+        out[k.strip().replace("-", "_")] = load_yaml(v, f"--param {k.strip()}")
     return out
 
 
@@ -105,7 +106,7 @@ def _search(args) -> int:
     cls = get_algorithm(args.algorithm)
     algo = cls.from_params(parse_params(args.param))
     problem = build_problem(args, cls)
-    budget = args.budget or (1000 if args.device else 500)
+    budget = args.budget if args.budget is not None else (1000 if args.device else 500)
     res = run(algo, problem, Budget(evaluations=budget), seed=args.seed, progress=args.progress)
     out = res.to_json()
     out["dataset"] = args.dataset

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from ..errors import ConfigError
+from ._types import nonneg_float, nonneg_int, positive_float, positive_int, probability, seed_int
 
 
 def register(subparsers) -> None:
@@ -24,13 +25,13 @@ def register(subparsers) -> None:
     common.add_argument("--dataset", choices=("digits", "cifar10"), default="digits",
                         help="digits: scikit-learn's bundled digits, offline (default); cifar10: needs --data-root")
     common.add_argument("--data-root", default="data/cifar10", help="folder holding cifar-10-batches-py/")
-    common.add_argument("--image-size", type=int, default=32, help="digits are upscaled to this size (default 32)")
-    common.add_argument("--seed", type=int, default=0)
+    common.add_argument("--image-size", type=positive_int, default=32, help="digits are upscaled to this size (default 32)")
+    common.add_argument("--seed", type=seed_int, default=0)
     common.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
-    common.add_argument("--channels", "-C", type=int, default=None, help="initial channels C")
-    common.add_argument("--batch-size", type=int, default=None)
-    common.add_argument("--max-batches", type=int, default=None, help="cap batches per epoch (smoke tests)")
-    common.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is fastest on a busy box)")
+    common.add_argument("--channels", "-C", type=positive_int, default=None, help="initial channels C")
+    common.add_argument("--batch-size", type=positive_int, default=None)
+    common.add_argument("--max-batches", type=positive_int, default=None, help="cap batches per epoch (smoke tests)")
+    common.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (1 is fastest on a busy box)")
     common.add_argument("--json", action="store_true", help="print the result as JSON")
 
     s = sub.add_parser("search", parents=[common], help="supernet search with an ask/tell algorithm")
@@ -39,12 +40,12 @@ def register(subparsers) -> None:
                    help="registered algorithm name (entry point group nasbench_eval.algorithms) or module:Class")
     s.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="algorithm hyper-parameter (JSON value), repeatable, e.g. --param population_size=8")
-    s.add_argument("--generations", type=int, default=50, help="generations (= supernet epochs in mode A)")
-    s.add_argument("--cells", type=int, default=None, help="DARTS: cells (default 8); NB201: cells per stage (5)")
+    s.add_argument("--generations", type=positive_int, default=50, help="generations (= supernet epochs in mode A)")
+    s.add_argument("--cells", type=positive_int, default=None, help="DARTS: cells (default 8); NB201: cells per stage (5)")
     s.add_argument("--train-mode", choices=("A", "B", "C"), default="A",
                    help="A: train on each asked batch before scoring (EvNAS/NEvoNAS); B/C: --pretrain-epochs only")
-    s.add_argument("--pretrain-epochs", type=int, default=0, help="mode B/C epochs before the search (CMANAS)")
-    s.add_argument("--stage-epochs", type=int, default=0,
+    s.add_argument("--pretrain-epochs", type=nonneg_int, default=0, help="mode B/C epochs before the search (CMANAS)")
+    s.add_argument("--stage-epochs", type=nonneg_int, default=0,
                    help="pEvoNAS: mode B/C epochs after each search-space reduction (paper: 50)")
     s.add_argument("--no-inherit", action="store_true", help="pEvoNAS: fresh weights at each stage (ablation)")
     s.add_argument("--bn-mode", choices=("eval", "train"), default="eval", help="BN statistics at fitness time")
@@ -56,12 +57,12 @@ def register(subparsers) -> None:
 
     f = sub.add_parser("train-final", parents=[common], help="train a DARTS genotype from scratch")
     f.add_argument("genotype", help="DARTS genotype text, or a file containing it")
-    f.add_argument("--epochs", type=int, default=600)
-    f.add_argument("--layers", type=int, default=20)
-    f.add_argument("--lr", type=float, default=0.025)
-    f.add_argument("--auxiliary-weight", type=float, default=0.4, help="0 disables the auxiliary head")
-    f.add_argument("--drop-path", type=float, default=0.2)
-    f.add_argument("--cutout", type=int, default=16, help="cutout length (0 = off)")
+    f.add_argument("--epochs", type=positive_int, default=600)
+    f.add_argument("--layers", type=positive_int, default=20)
+    f.add_argument("--lr", type=positive_float, default=0.025)
+    f.add_argument("--auxiliary-weight", type=nonneg_float, default=0.4, help="0 disables the auxiliary head")
+    f.add_argument("--drop-path", type=probability, default=0.2)
+    f.add_argument("--cutout", type=nonneg_int, default=16, help="cutout length (0 = off)")
     f.add_argument("--save", default=None, help="write weights (state_dict) + result JSON to this folder")
     f.set_defaults(func=cmd_train_final)
 
@@ -95,7 +96,7 @@ def _algorithm(name: str, params: list[str]):
             kw[k] = json.loads(v)
         except json.JSONDecodeError:
             kw[k] = v
-    return algo_cls.from_params(kw) if hasattr(algo_cls, "from_params") else algo_cls(**kw)
+    return algo_cls.from_params(kw)  # get_algorithm returns only Algorithm subclasses: nothing else is called
 
 
 def cmd_search(args) -> int:
@@ -104,7 +105,7 @@ def cmd_search(args) -> int:
     algo = _algorithm(args.algorithm, args.param)
     data = _data(args, final=False)
     algo_seed, net_seed = np.random.SeedSequence(args.seed).spawn(2)
-    kw = {"batch_size": args.batch_size} if args.batch_size else {}
+    kw = {"batch_size": args.batch_size} if args.batch_size is not None else {}
     problem = supernet_problem(
         args.space, data, np.random.default_rng(net_seed), C=args.channels, cells=args.cells,
         epochs=max(args.generations if args.train_mode == "A" else args.pretrain_epochs, 1), bn_mode=args.bn_mode,
@@ -114,6 +115,10 @@ def cmd_search(args) -> int:
     log = None if args.json else print
     from pathlib import Path
 
+    from .._io import claim_dir
+
+    if args.checkpoint_dir is not None:  # only an empty folder or our own checkpoint folder is written into
+        claim_dir(args.checkpoint_dir, "supernet search checkpoint", _legacy_checkpoint)
     resuming = args.checkpoint_dir is not None and (Path(args.checkpoint_dir) / "meta.json").exists()
     if args.pretrain_epochs and not resuming:
         problem.evaluator.pretrain(args.pretrain_epochs, "B" if args.train_mode == "A" else args.train_mode)
@@ -138,6 +143,15 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _legacy_checkpoint(path) -> bool:
+    """A checkpoint folder written before the ownership marker: the run record and trainer-NNNNNN/ folders only."""
+    import re
+
+    names = [p.name for p in path.iterdir()]
+    return "run.npz" in names and all(n.startswith("run.npz") or re.fullmatch(r"trainer-\d{6}(\.tmp|\.old)?", n)
+                                      for n in names)
+
+
 def _nb201_lookup(archs):
     """NB201 200-epoch accuracies of the found archs (read after the search), or None without a built store."""
     try:
@@ -156,26 +170,29 @@ def cmd_train_final(args) -> int:
     from ..spaces.darts import format_genotype, parse_genotype
     from ..supernet.final import train_final
 
+    from .._io import check_target, claim_dir
+
     text = args.genotype
     if not text.lstrip().startswith("Genotype") and Path(text).is_file():
-        text = Path(text).read_text()
+        text = Path(text).read_text(encoding="utf-8")
     arch = parse_genotype(text)
+    if args.save:
+        check_target(args.save, "trained network")  # before training: never overwrite a user's folder
     data = _data(args, final=True)
     t0 = time.perf_counter()
     res = train_final(arch, data["train"], data["test"], np.random.default_rng(args.seed),
-                      num_classes=data["num_classes"], C=args.channels or 36, layers=args.layers,
-                      epochs=args.epochs, batch_size=args.batch_size or 96, lr=args.lr,
+                      num_classes=data["num_classes"], C=_or(args.channels, 36), layers=args.layers,
+                      epochs=args.epochs, batch_size=_or(args.batch_size, 96), lr=args.lr,
                       auxiliary_weight=args.auxiliary_weight, drop_path=args.drop_path, cutout=args.cutout,
                       max_batches=args.max_batches, device=args.device, log=None if args.json else print)
     net = res.pop("net")
-    out = {"genotype": format_genotype(arch), "dataset": args.dataset, "C": args.channels or 36,
+    out = {"genotype": format_genotype(arch), "dataset": args.dataset, "C": _or(args.channels, 36),
            "layers": args.layers, "epochs": args.epochs, "test_acc": res["test_acc"],
            "params_M": round(res["params_M"], 4), "wall_seconds": round(time.perf_counter() - t0, 3)}
     if args.save:
         import torch
 
-        d = Path(args.save)
-        d.mkdir(parents=True, exist_ok=True)
+        d = claim_dir(args.save, "trained network")
         torch.save(net.state_dict(), d / "weights.pt")
         (d / "result.json").write_text(json.dumps({**out, "history": res["history"]}, indent=1))
     if args.json:
@@ -184,3 +201,8 @@ def cmd_train_final(args) -> int:
         print(f"{out['genotype']}\ntest top-1 {out['test_acc']:.2f}% | {out['params_M']:.3f} M params | "
               f"{out['wall_seconds']:.1f}s")
     return 0
+
+
+def _or(value, default):
+    """``default`` only when the option was not given (``0`` is refused by argparse, never replaced)."""
+    return default if value is None else value

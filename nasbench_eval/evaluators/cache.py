@@ -31,14 +31,15 @@ class CachedEvaluator(Evaluator):
 
     def _load(self) -> None:
         fp = self.inner.fingerprint()
-        with open(self.path) as fh:
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 try:
                     rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line from an interrupted write
-                if rec.get("fingerprint") == fp:
-                    self._table[rec["key"]] = {k: (math.nan if v is None else v) for k, v in rec["values"].items()}
+                    if rec.get("fingerprint") == fp:
+                        vals = {k: (math.nan if v is None else float(v)) for k, v in rec["values"].items()}
+                        self._table[str(rec["key"])] = vals
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                    continue  # a torn last line from an interrupted write, or a line that is not ours
 
     def __len__(self) -> int:
         return len(self._table)

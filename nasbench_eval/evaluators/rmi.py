@@ -81,7 +81,13 @@ class RMIEvaluator(Evaluator):
                     raise ConfigError(f"reference checkpoint {str(path)!r} does not exist")
                 ref_fp = file_sha256(path)[:16]
                 meta_path = path.with_name(path.name + ".json")
-                meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+                try:
+                    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+                except (OSError, ValueError, RecursionError) as exc:
+                    raise ConfigError(f"{meta_path} (the reference's metadata) is not readable JSON "
+                                      f"({type(exc).__name__}: {exc})") from None
+                if not isinstance(meta, dict):
+                    raise ConfigError(f"{meta_path} (the reference's metadata) must be a JSON object")
             data = self.data if self.data is not None else meta.get("dataset")
             if data is None:
                 raise ConfigError("RMIEvaluator needs data= (a dataset name or ImageData) when the reference has "
@@ -122,12 +128,12 @@ class RMIEvaluator(Evaluator):
         if self._table is None:
             self._table = {}
             if self.cache is not None and self.cache.is_file():
-                with open(self.cache, encoding="utf-8") as fh:
+                with open(self.cache, encoding="utf-8", errors="replace") as fh:
                     for line in fh:
                         try:
                             rec = json.loads(line)
                             self._table[rec["key"]] = float(rec["rmi_loss"])
-                        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                        except (KeyError, TypeError, ValueError, RecursionError):
                             continue  # torn last line of an interrupted write
         return self._table
 

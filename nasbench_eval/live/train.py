@@ -76,9 +76,30 @@ def train_model(model: torch.nn.Module, data: ImageData, *, epochs: int, seed: i
     return model
 
 
+def check_out(path) -> None:
+    """Refuse an output path that holds something other than a checkpoint written by :func:`save_checkpoint`
+    (a folder, a dangling link, or a file without our ``<path>.json`` sidecar naming it): never overwrite a user's
+    file."""
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise ConfigError(f"--out {str(path)!r} is a dangling symbolic link; give a file path for the checkpoint")
+    if not path.exists():
+        return
+    side = path.with_name(path.name + ".json")
+    try:
+        ours = path.is_file() and side.is_file() and json.loads(side.read_text(encoding="utf-8")).get(
+            "checkpoint") == path.name
+    except (OSError, ValueError, AttributeError, RecursionError):
+        ours = False
+    if not ours:
+        raise ConfigError(f"--out {str(path)!r} exists and is not a reference checkpoint written by train-reference "
+                          "(no matching .json sidecar); refusing to overwrite it")
+
+
 def save_checkpoint(path, model: torch.nn.Module, meta: dict) -> Path:
     """Atomically write ``{"state_dict", "meta"}`` to ``path`` and ``meta`` (+ sha256) to ``<path>.json``."""
     path = Path(path)
+    check_out(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -102,10 +123,23 @@ def load_reference(path, device=None) -> tuple[torch.nn.Module, dict]:
         raise ConfigError(f"{path}: not a loadable weights-only checkpoint ({exc.__class__.__name__}: {exc})") from exc
     if not isinstance(blob, dict) or "state_dict" not in blob or "meta" not in blob:
         raise ConfigError(f"{path}: expected a dict with 'state_dict' and 'meta' (written by train-reference)")
-    meta = dict(blob["meta"])
-    model = build_model(meta["arch"], int(meta["num_classes"]), C=int(meta.get("C", 16)), N=int(meta.get("N", 5)),
-                        seed=0)
-    model.load_state_dict(blob["state_dict"])
+    meta = blob["meta"]
+    if not isinstance(meta, dict) or not isinstance(meta.get("arch"), str):
+        raise ConfigError(f"{path}: its 'meta' must be a mapping naming the 'arch' (written by train-reference)")
+    meta = dict(meta)
+    shape = {"num_classes": (meta.get("num_classes"), 100_000), "C": (meta.get("C", 16), 1024),
+             "N": (meta.get("N", 5), 100)}
+    for k, (v, hi) in shape.items():  # declared shapes are bounded: a hostile file cannot ask for terabytes
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= hi:
+            raise ConfigError(f"{path}: meta.{k} must be an integer in [1, {hi:,}]; got {v!r}")
+    try:
+        model = build_model(meta["arch"], meta["num_classes"], C=meta.get("C", 16), N=meta.get("N", 5), seed=0)
+        model.load_state_dict(blob["state_dict"])
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unknown arch or weights that do not fit it
+        raise ConfigError(f"{path}: its weights do not fit the model its meta describes ({type(exc).__name__}: "
+                          f"{str(exc)[:200]})") from None
     meta["fingerprint"] = file_sha256(path)[:16]
     return model.to(_device(device)).eval(), meta
 
@@ -114,6 +148,7 @@ def train_reference(dataset: str, out, *, data_root=None, arch: str = "resnet20"
                     seed: int = 0, batch_size: int = 128, lr: float = 0.1, weight_decay: float = 5e-4,
                     C: int = 16, N: int = 5, device=None, data: ImageData | None = None) -> dict:
     """Train a reference model on ``dataset`` and save it to ``out``; returns the metadata written."""
+    check_out(out)  # before any training
     data = data if data is not None else load_data(dataset, data_root)
     epochs = int(epochs if epochs is not None else (30 if data.name == "digits" else 200))
     if arch.lower() in RESNET_DEPTHS:

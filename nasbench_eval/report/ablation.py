@@ -14,19 +14,19 @@ import pandas as pd
 
 from ..stats import ablation as ab
 from ..stats.direction import metric_sense
-from .tables import frame_table, render
+from .tables import frame_table, heading, image, paragraph, render
 
 
 def _h(text, level, fmt):
-    return f"<h{level}>{text}</h{level}>\n" if fmt == "html" else f"{'#' * level} {text}\n\n"
+    return heading(text, level, fmt)  # HTML: escaped (tables.html_text is the one HTML text path)
 
 
 def _p(text, fmt):
-    return f"<p>{text}</p>\n" if fmt == "html" else f"{text}\n\n"
+    return paragraph(text, fmt)
 
 
 def _img(rel, alt, fmt):
-    return f'<p><img src="{rel}" alt="{alt}" style="max-width:100%"></p>\n' if fmt == "html" else f"![{alt}]({rel})\n\n"
+    return image(rel, alt, fmt, md_end="\n\n")
 
 
 def _safe(name: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,32 @@ def render(headers: list[str], rows: list[list[str]], fmt: str = "md") -> str:
     lines = ["| " + " | ".join(esc[0]) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
     return "\n".join(lines) + "\n\n"
+
+
+# The one HTML text path of the reports: every string is escaped (spec names, labels, algorithm / problem names and
+# parameters come from user input); only our own attribute-free inline tags are let through again.
+_OUR_TAGS = re.compile(r"&lt;(/?)(code|b|i|em|strong|br|sub|sup)&gt;")
+
+
+def html_text(text) -> str:
+    """``text`` safe to put into HTML: escaped, except the attribute-free tags ``<code> <b> <i> <em> <strong> <br>
+    <sub> <sup>`` (which cannot run script)."""
+    return _OUR_TAGS.sub(r"<\1\2>", html.escape(str(text), quote=True))
+
+
+def heading(text, level: int, fmt: str) -> str:
+    return f"<h{level}>{html_text(text)}</h{level}>\n" if fmt == "html" else f"{'#' * level} {text}\n\n"
+
+
+def paragraph(text, fmt: str) -> str:
+    return f"<p>{html_text(text)}</p>\n" if fmt == "html" else f"{text}\n\n"
+
+
+def image(rel: str, alt: str, fmt: str, md_end: str = "\n") -> str:
+    if fmt == "html":
+        return (f'<p><img src="{html.escape(str(rel), quote=True)}" alt="{html.escape(str(alt), quote=True)}" '
+                'style="max-width:100%"></p>\n')
+    return f"![{alt}]({rel}){md_end}"
 
 
 def _fmt(x, digits: int = 2) -> str:

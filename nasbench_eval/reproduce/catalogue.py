@@ -16,8 +16,7 @@ from __future__ import annotations
 import copy
 from importlib import resources
 
-import yaml
-
+from .._yaml import load_yaml
 from ..errors import ConfigError, unknown
 
 KEYS = {"title", "paper", "notes", "reported", "compare", "metrics", "spec", "specs", "quick", "kind", "sweep",
@@ -32,7 +31,7 @@ def list_reproductions() -> dict[str, dict]:
     out = {}
     for f in sorted(_folder().iterdir(), key=lambda p: p.name):
         if f.name.endswith(".yaml") and not f.name.startswith("reported_"):
-            data = yaml.safe_load(f.read_text())
+            data = load_yaml(f.read_text(encoding="utf-8"), f.name)  # duplicate keys / alias bombs refused
             out[f.name[:-5]] = data
     return out
 
@@ -70,8 +69,8 @@ def load_reproduction(name: str, quick: bool = False) -> dict:
         raise ConfigError(f"reproduction {name!r} has unknown keys {sorted(bad)}; allowed: {', '.join(sorted(KEYS))}")
     data["name"] = name
     if data.get("reported"):
-        data["reported_data"] = _check_reported(name, data, yaml.safe_load(_folder().joinpath(data["reported"])
-                                                                           .read_text()))
+        data["reported_data"] = _check_reported(name, data, load_yaml(
+            _folder().joinpath(data["reported"]).read_text(encoding="utf-8"), str(data["reported"])))
     specs = data.get("specs") or {"": data.get("spec")}
     if not all(isinstance(s, dict) for s in specs.values()):
         raise ConfigError(f"reproduction {name!r} needs a 'spec' mapping (or 'specs' of them)")

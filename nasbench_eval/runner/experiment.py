@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from .backends import get_backend
 from .spec import Spec, check_problems, load_spec
 from .provenance import changes, collect, refusal_message
+from .._io import folder_lock
 from .store import ResultStore, ResultStoreError, _now
 
 
@@ -40,11 +41,20 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
     runner = get_backend(backend)
     t0 = time.perf_counter()
     check_problems(spec)
-    from ..tables.store import get_store
-
     prov = collect(spec)
     store = ResultStore(out)
-    m = store.open(spec, get_store().meta.get("values_sha256"), provenance=prov)
+    store.claim()  # only an empty folder or our own result folder is written into
+    with folder_lock(store.out, "run"):  # a second run on the same folder is refused, not interleaved
+        return _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_code_change, prov, t0)
+
+
+def _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_code_change, prov, t0) -> dict:
+    from ..tables.store import get_store
+
+    # the content hash computed (and checked) when the store was opened, not the one its metadata claims; folders
+    # started before content hashes existed recorded the values.npy hash, accepted on resume
+    data = get_store()
+    m = store.open(spec, data.content_sha256, provenance=prov, legacy_sha256=data.meta.get("values_sha256"))
     done = store.done_cells()
     wanted = None if cells is None else {int(c) for c in cells}
     seeds = cell_seeds(spec.root_seed, spec.n_cells)
@@ -89,7 +99,7 @@ def _resolve_code_change(store, m, prov, found, done, todo, n_cells, allow) -> N
     if not todo:
         warnings.warn(f"{store.out}: its {len(done)} finished cells were computed with other code or parameters "
                       f"than the current ones ({'; '.join(found)}); they are reused as they are. Run into a new "
-                      "--out folder to recompute them with the current code", CodeChangeWarning, stacklevel=3)
+                      "--out folder to recompute them with the current code", CodeChangeWarning, stacklevel=4)
         return
     if not allow:
         raise ResultStoreError(refusal_message(store.out, len(todo), n_cells, found))

@@ -27,6 +27,9 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
+MAX_SEEDS = 10_000  # seeds of one spec (a count like 1e9 would build a billion cells before any check)
+MAX_CELLS = 1_000_000  # algorithms x problems x seeds
+MAX_EVALUATIONS = 10**7  # evaluations of one run: 640 x the 15,625 NB201 archs; more is a typo, not a plan
 TOP_KEYS = {"name", "description", "root_seed", "seeds", "budget", "algorithms", "problems"}
 REQUIRED_TOP = ("root_seed", "seeds", "budget", "algorithms", "problems")
 BUDGET_KEYS = {"evaluations", "cost"}
@@ -41,10 +44,20 @@ def _check_keys(where: str, got: dict, allowed: set) -> None:
         raise ConfigError(f"unknown key(s) {bad} in {where}; allowed: {', '.join(sorted(allowed))}")
 
 
-def _int(where: str, v, minimum: int = 0) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise ConfigError(f"{where} must be an integer >= {minimum}, got {v!r}")
+def _int(where: str, v, minimum: int = 0, maximum: int = 2**63 - 1) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum or v > maximum:
+        raise ConfigError(f"{where} must be an integer >= {minimum} and <= {maximum:,}, got {v!r}")
     return int(v)
+
+
+def _name(v) -> str:
+    """The spec name: a label, also the default result folder ``results/<name>``, so never a path."""
+    name = str(v)
+    if (not name or len(name) > 100 or name in (".", "..") or name.startswith(".")
+            or any(c in name for c in "/\\:") or not name.isprintable()):
+        raise ConfigError(f"name must be 1-100 printable characters without '/', '\\', ':' or a leading '.' "
+                          f"(it names the default folder results/<name>); got {name[:100]!r}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -155,15 +168,22 @@ def parse_spec(data: dict) -> Spec:
     root = _int("root_seed", data["root_seed"])
     seeds = data["seeds"]
     if isinstance(seeds, list):
+        if len(seeds) > MAX_SEEDS:
+            raise ConfigError(f"seeds: at most {MAX_SEEDS:,} seeds; got a list of {len(seeds):,}")
         seeds = tuple(_int(f"seeds[{i}]", s) for i, s in enumerate(seeds))
         if not seeds or len(set(seeds)) != len(seeds):
             raise ConfigError(f"seeds must be a non-empty list of distinct integers, got {list(seeds)}")
     else:
-        seeds = tuple(range(_int("seeds (a count, or a list of seeds)", seeds, 1)))
+        seeds = tuple(range(_int("seeds (a count, or a list of seeds)", seeds, 1, MAX_SEEDS)))
     budget = data["budget"]
     if isinstance(budget, int) and not isinstance(budget, bool):
         budget = {"evaluations": budget}
     _check_keys("budget", budget, BUDGET_KEYS)
+    if budget.get("evaluations") is not None:
+        _int("budget.evaluations", budget["evaluations"], 1, MAX_EVALUATIONS)
+    cost = budget.get("cost")
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 < cost < float("inf")):
+        raise ConfigError(f"budget.cost must be a finite number > 0, got {cost!r}")
     from ..search import Budget
 
     Budget(budget.get("evaluations"), budget.get("cost"))  # validates (ConfigError names the field)
@@ -184,21 +204,24 @@ def parse_spec(data: dict) -> Spec:
                                 ("problems", {n["label"]: m for n, m in p_exp if m})) if v}
     _unique("algorithm", [a["label"] for a in algos])
     _unique("problem", [p["label"] for p in probs])
-    return Spec(name=str(data.get("name", "experiment")), root_seed=root, seeds=seeds, budget=budget,
+    n_cells = len(algos) * len(probs) * len(seeds)
+    if n_cells > MAX_CELLS:
+        raise ConfigError(f"the spec has {n_cells:,} cells (algorithms x problems x seeds); at most {MAX_CELLS:,}")
+    return Spec(name=_name(data.get("name", "experiment")), root_seed=root, seeds=seeds, budget=budget,
                 algorithms=algos, problems=probs, description=str(data.get("description", "")),
                 sweeps=sweeps or None)
 
 
 def load_spec(path) -> Spec:
-    import yaml
+    from .._yaml import read_yaml
 
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"spec file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"spec file {str(path)!r} is not valid YAML: {exc}") from None
+    data = read_yaml(path)  # duplicate keys, alias bombs and deep nesting refused
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"spec file {str(path)!r} must hold a mapping (name, root_seed, seeds, ...); got a "
+                          f"{type(data).__name__}")
     return parse_spec(data if data is not None else {})
 
 

@@ -4,8 +4,11 @@ Layout of ``OUT``::
 
     manifest.json               spec (normalised) + its sha256, package version, benchmark-data sha256, git commit,
                                 created/updated time, complete flag, sha256 + row count of each merged table
-    parts/cell-000012/          one finished cell (evaluations/runs/chosen as Arrow IPC files); the folder is
-                                written under a temporary name and renamed into place, so it exists only when whole
+    parts/cell-000012/          one finished cell (evaluations/runs/chosen as Arrow IPC files + checksums.json with
+                                their sha256, checked at merge); the folder is written under a temporary name and
+                                renamed into place, so it exists only when whole
+    .nasbench-eval              ownership marker: only a folder carrying it (or empty) is written into
+    .lock                       while a run writes the folder (pid + host); a second run is refused
     evaluations.parquet         one row per evaluation (tidy long format)
     runs.parquet                one summary row per run (cell)
     chosen.parquet              one row per chosen architecture (1 per single-objective run; the front for MO runs)
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -31,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._io import sha256_file
+from .._io import FolderRefusedError, check_target, claim_dir, sha256_file
 from ..errors import StoreError
 from .cell import WALL_COLUMNS
 
@@ -40,6 +44,15 @@ FORMAT_VERSION = 1
 TABLES = ("evaluations", "runs", "chosen")
 TRUTH_TABLES = ("truth_fronts", "truth_thresholds")  # the judge's truth of the hardware-aware problems (see merge)
 SORT = {"evaluations": ["cell", "eval", "batch"], "runs": ["cell"], "chosen": ["cell", "rank"]}
+KIND = "results"
+PART_SUMS = "checksums.json"
+_OURS = {"manifest.json", "parts", "report", ".lock", *(f"{t}.parquet" for t in TABLES + TRUTH_TABLES)}
+
+
+def _legacy_results(path: Path) -> bool:
+    """A result folder written before the ownership marker: a manifest plus only what a run writes."""
+    names = {p.name for p in path.iterdir()}
+    return "manifest.json" in names and all(n in _OURS or n.startswith(".") for n in names)
 
 
 class ResultStoreError(StoreError):
@@ -100,12 +113,23 @@ class ResultStore:
         self.parts = self.out / "parts"
         self.manifest_path = self.out / "manifest.json"
 
+    def claim(self) -> Path:
+        """Create ``out`` (or check it is ours: empty, marked, or an older result folder) and mark it."""
+        try:
+            return claim_dir(self.out, KIND, _legacy_results, what="a nasbench-eval result folder")
+        except FolderRefusedError as exc:
+            raise ResultStoreError(f"{exc}; use a new --out") from None
+
     def read_manifest(self) -> dict | None:
+        try:
+            check_target(self.out, KIND, _legacy_results, what="a nasbench-eval result folder")
+        except FolderRefusedError as exc:
+            raise ResultStoreError(str(exc)) from None
         if not self.manifest_path.exists():
             return None
         try:
-            m = json.loads(self.manifest_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (ValueError, OSError, RecursionError) as exc:
             raise ResultStoreError(f"{self.manifest_path} is truncated or not JSON ({exc}); use a new --out") \
                 from None
         if not isinstance(m, dict) or m.get("format") != FORMAT:
@@ -115,18 +139,16 @@ class ResultStore:
                                    f"reads {FORMAT_VERSION}")
         return m
 
-    def open(self, spec, data_sha256: str | None, provenance: dict | None = None) -> dict:
+    def open(self, spec, data_sha256: str | None, provenance: dict | None = None,
+             legacy_sha256: str | None = None) -> dict:
         """Create the folder + manifest, or check that the existing one holds this very spec and data.
 
         provenance: the code provenance (:func:`.provenance.collect`) recorded in a new manifest; on resume the
         caller compares it with the recorded one (:func:`.provenance.changes`).
         """
         m = self.read_manifest()
+        self.claim()
         if m is None:
-            if self.out.exists() and any(p.name != ".gitkeep" for p in self.out.iterdir()):
-                raise ResultStoreError(f"{self.out} is not empty and has no manifest.json: not a nasbench-eval "
-                                       "result folder; use a new --out")
-            self.out.mkdir(parents=True, exist_ok=True)
             m = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": spec.name, "spec_hash": spec.hash,
                  "spec": spec.to_dict(), "n_cells": spec.n_cells, "package_version": package_version(),
                  "data_sha256": data_sha256, "git_commit": git_commit(), "created": _now(), "complete": False,
@@ -138,7 +160,7 @@ class ResultStore:
             if m.get("spec_hash") != spec.hash:
                 raise ResultStoreError(f"{self.out} holds another experiment (spec hash {m.get('spec_hash', '?')[:12]}"
                                        f", this spec {spec.hash[:12]}); resuming would mix results: use a new --out")
-            if data_sha256 and m.get("data_sha256") and m["data_sha256"] != data_sha256:
+            if data_sha256 and m.get("data_sha256") and m["data_sha256"] not in (data_sha256, legacy_sha256):
                 raise ResultStoreError(f"{self.out} was computed on other benchmark data (sha256 "
                                        f"{m['data_sha256'][:12]}, now {data_sha256[:12]}); use a new --out")
         self.parts.mkdir(exist_ok=True)
@@ -155,7 +177,7 @@ class ResultStore:
     def done_cells(self) -> set[int]:
         if not self.parts.exists():
             return set()
-        return {int(p.name[5:]) for p in self.parts.glob("cell-*") if p.is_dir()}
+        return {int(p.name[5:]) for p in self.parts.glob("cell-*") if p.is_dir() and re.fullmatch(r"cell-\d{6}", p.name)}
 
     def write_cell(self, cell: int, tables: dict[str, pd.DataFrame]) -> None:
         import pyarrow as pa
@@ -163,9 +185,12 @@ class ResultStore:
 
         tmp = Path(tempfile.mkdtemp(dir=self.parts, prefix=f".tmp-{cell:06d}-"))
         try:
+            sums = {}
             for name in TABLES:
                 feather.write_feather(pa.Table.from_pandas(tables[name], preserve_index=False),
                                       tmp / f"{name}.arrow", compression="uncompressed")
+                sums[f"{name}.arrow"] = sha256_file(tmp / f"{name}.arrow")
+            (tmp / PART_SUMS).write_text(json.dumps(sums, sort_keys=True))
             os.replace(tmp, self.part_dir(cell))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -175,7 +200,18 @@ class ResultStore:
         import pyarrow.feather as feather
 
         path = self.part_dir(cell) / f"{name}.arrow"
+        redo = f"delete {path.parent} and rerun to recompute that cell"
         try:
+            sums = json.loads((path.parent / PART_SUMS).read_text(encoding="utf-8"))
+            want = sums.get(path.name) if isinstance(sums, dict) else None
+        except (OSError, ValueError, RecursionError):
+            want = None
+        if not isinstance(want, str):
+            raise ResultStoreError(f"part {path.parent} has no readable {PART_SUMS} (written by an older version, or "
+                                   f"edited); {redo}")
+        try:
+            if sha256_file(path) != want:
+                raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); {redo}")
             return feather.read_table(path).to_pandas()
         except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
             raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); delete "
@@ -194,7 +230,7 @@ class ResultStore:
     def merge(self, spec) -> dict:
         """Concatenate all parts (canonical cell order) into the three Parquet tables; mark the manifest complete."""
         m = self.read_manifest()
-        cells = sorted(self.done_cells())
+        cells = sorted(c for c in self.done_cells() if c < spec.n_cells)  # a stray part of no cell is never merged
         files = {}
         for name in TABLES:
             frames = [f for f in (self._read_part(c, name) for c in cells) if len(f)]

@@ -69,7 +69,7 @@ class Interval(Constraint):
     def is_satisfied_by(self, value) -> bool:
         if not (_is_int(value) if self.kind is int else _is_real(value)):
             return False
-        if self.kind is float and math.isnan(float(value)):
+        if not _is_int(value) and not math.isfinite(value):  # nan / inf are never a setting (an open end)
             return False
         left = self.closed in ("both", "left")
         right = self.closed in ("both", "right")
@@ -204,7 +204,8 @@ def _default_type_ok(default, value) -> tuple[bool, str]:
     if _is_int(default):
         return _is_int(value), "an int"
     if _is_real(default):
-        return _is_real(value), "a float"
+        finite = not math.isfinite(default) or _is_int(value) or (_is_real(value) and math.isfinite(value))
+        return _is_real(value) and finite, "a finite float"
     if isinstance(default, (list, tuple)):
         return isinstance(value, (list, tuple)), "a list"
     return isinstance(value, type(default)), f"a {type(default).__name__}"

@@ -9,6 +9,11 @@ Our own algorithms register exactly like a user's plug-in package would (pyproje
 the runner records the class's importable reference (:func:`algorithm_ref`) with the cell and the worker imports it
 from there; a class defined in ``__main__``, a notebook or a function has no such reference, and a worker that
 needs it says so (:func:`resolve_algorithm`).
+
+What a reference may do: resolving ``module:Class`` imports ``module`` (like loading any plug-in, this runs that
+module's top-level code, so only name modules you trust) and then accepts the attribute only if it is a subclass of
+:class:`~nasbench_eval.search.Algorithm`; nothing else is called or constructed (``os:system`` is refused before
+anything runs). The same check applies to entry points and to :func:`register`.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ def register(cls: type, name: str | None = None) -> type:
     Parallel backends run cells in fresh processes: there the class is found again through its ``module:Class``
     reference, so it must be defined at the top level of an importable module (not in ``__main__`` or a notebook).
     """
+    _check_algorithm_class(cls, repr(cls))
     key = name or getattr(cls, "name", "") or ""
     if not key:
         raise ConfigError(f"register: {cls!r} has no 'name' class attribute; pass name=...")
@@ -64,15 +70,28 @@ def _import_ref(ref: str) -> type:
         raise ConfigError(f"algorithm reference {ref!r} must look like 'package.module:ClassName'")
     try:
         obj = importlib.import_module(mod)
-    except ImportError as exc:
+    except (ImportError, TypeError, ValueError) as exc:  # TypeError/ValueError: a relative or empty module name
         raise ConfigError(f"algorithm {ref!r}: module {mod!r} cannot be imported ({type(exc).__name__}: {exc}); "
                           "install the package that provides it or put it on PYTHONPATH") from None
     for part in qual.split("."):
+        if not part.isidentifier() or part.startswith("__"):
+            raise ConfigError(f"algorithm {ref!r}: {qual!r} is not a class name")
         if not hasattr(obj, part):
             raise ConfigError(f"algorithm {ref!r}: module {mod!r} has no attribute {qual!r}")
         obj = getattr(obj, part)
+    return _check_algorithm_class(obj, repr(ref))
+
+
+def _check_algorithm_class(obj, what: str) -> type:
+    """``obj`` if it is a subclass of our :class:`Algorithm`; ConfigError otherwise (nothing is called)."""
+    from .algorithm import Algorithm
+
     if not isinstance(obj, type):
-        raise ConfigError(f"algorithm {ref!r} is a {type(obj).__name__}, not a class")
+        raise ConfigError(f"algorithm {what} is a {type(obj).__name__}, not a class; a reference must name a "
+                          "subclass of nasbench_eval.search.Algorithm")
+    if not issubclass(obj, Algorithm) or obj is Algorithm:
+        raise ConfigError(f"algorithm {what} is the class {obj.__module__}.{obj.__qualname__}, which is not a "
+                          "subclass of nasbench_eval.search.Algorithm; refusing to use it")
     return obj
 
 
@@ -84,7 +103,7 @@ def get_algorithm(name: str) -> type:
         return _extra[name]
     eps = _entry_points()
     if name in eps:
-        return eps[name].load()
+        return _check_algorithm_class(eps[name].load(), repr(name))
     if ":" in name:
         return _import_ref(name)
     raise unknown("algorithm", name, available() + ["or package.module:ClassName"])

@@ -154,7 +154,7 @@ def to_index(arch) -> int:
         return int(_as_index(arch))
     if isinstance(arch, str):
         s = arch.strip()
-        if s.lstrip("-").isdigit():
+        if s.isascii() and s.lstrip("-").isdigit():  # ASCII only: "²" and other odd digits pass isdigit()
             return int(_as_index(int(s)))
         return arch_to_index(s)
     return int(ops_to_index(arch))

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import replace_dir, sha256_file
+from .._io import check_target, replace_dir, sha256_file
 from ..errors import DataBuildError
 from ..spaces import nb201
 from . import columns as C
 from .sources import SOURCES
-from .store import FORMAT_VERSION
+from .store import FORMAT_VERSION, STORE_KIND, is_legacy_store, seal_meta
 
 # Published optima (rounded to 2 decimals) checked at build time: (column, expected max, expected argmax or None).
 # ImageNet16-120 valid: the NB201 paper prints 46.77, the v1_1 file gives 46.73 (documented in the data README).
@@ -225,6 +225,7 @@ def build_store(source: Path | str | None = None, out: Path | str | None = None)
     out = Path(out) if out is not None else default_store_dir()
     if not (src / "nb201-nasgraph").is_dir():
         raise DataBuildError(f"{src} does not look like the benchmark data folder (no nb201-nasgraph/)")
+    check_target(out, STORE_KIND, is_legacy_store)  # before any work: only our own store folder is ever replaced
     t0 = time.perf_counter()
     b = _Builder(src)
     _nb201_accuracies(b)
@@ -238,14 +239,21 @@ def build_store(source: Path | str | None = None, out: Path | str | None = None)
     arch_strs = "\n".join(nb201.index_to_arch(np.arange(nb201.N_ARCHS)))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=out.parent))
-    np.save(tmp / "values.npy", values, allow_pickle=False)
-    shutil.copyfile(src / "nb201-lomonas-pof/pof_nb201.json", tmp / "pareto_fronts_lomonas.json")
-    meta = {"format_version": FORMAT_VERSION, "columns": names, "column_meta": b.meta,
-            "source_dir": str(src.resolve()), "source_files": b.files,
-            "arch_strings_sha256": hashlib.sha256(arch_strs.encode()).hexdigest(),
-            "values_sha256": sha256_file(tmp / "values.npy"), "anchors_checked": b.anchors_checked,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "build_seconds": round(time.perf_counter() - t0, 2)}
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-    replace_dir(tmp, out)
+    try:
+        np.save(tmp / "values.npy", values, allow_pickle=False)
+        shutil.copyfile(src / "nb201-lomonas-pof/pof_nb201.json", tmp / "pareto_fronts_lomonas.json")
+        meta = {"format_version": FORMAT_VERSION, "columns": names, "column_meta": b.meta,
+                "source_dir": str(src.resolve()), "source_files": b.files,
+                "arch_strings_sha256": hashlib.sha256(arch_strs.encode()).hexdigest(),
+                "anchors_checked": b.anchors_checked,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "build_seconds": round(time.perf_counter() - t0, 2)}
+        (tmp / "meta.json").write_text(json.dumps(seal_meta(meta, tmp / "values.npy"), indent=1))
+        replace_dir(tmp, out, STORE_KIND, is_legacy_store)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    from .store import _cached_store
+
+    _cached_store.cache_clear()  # this process must not serve the replaced store
     return out

@@ -2,15 +2,19 @@
 
 Layout of a store folder::
 
-    values.npy   float64 (n_columns, 15625), NaN where not available (memory-mapped on load)
-    meta.json    format version, column names, per-column metadata (source repo/commit/file/sha256, unit,
-                 description, derived-row count), NB201 arch strings' sha256, build time, values.npy sha256
+    values.npy      float64 (n_columns, 15625), NaN where not available (read and hash-checked on load)
+    meta.json       format version, column names, per-column metadata (source repo/commit/file/sha256, unit,
+                    description, derived-row count), NB201 arch strings' sha256, build time, values.npy sha256 and
+                    the content hash over values.npy + meta.json (:func:`content_sha256`)
+    .nasbench-eval  ownership marker: only a folder carrying it is ever replaced by a rebuild or an import
 
 The store is loaded lazily, once per process (:func:`get_store`).
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
 import os
 import sys
@@ -65,6 +69,8 @@ def default_store_dir() -> Path:
 
 class BenchmarkStore:
     """Columns of per-architecture numbers for the 15,625 NB201 archs, with coverage and provenance."""
+
+    content_sha256: str | None = None  # set by load_store to the hash it computed and checked
 
     def __init__(self, values: np.ndarray, meta: dict, path: Path | None = None):
         self._values = values  # private: read through column / lookup / all_values, which the leakage guard checks
@@ -136,29 +142,85 @@ class BenchmarkStore:
         return f"BenchmarkStore({len(self.columns)} columns x {self.n_archs} archs, path={self.path})"
 
 
-def load_store(path: Path | str | None = None, verify: bool = False) -> BenchmarkStore:
-    """Open a built store (memory-mapped). ``verify`` re-hashes ``values.npy`` against the metadata."""
-    path = Path(path) if path is not None else default_store_dir()
-    meta_path, values_path = path / "meta.json", path / "values.npy"
-    if not meta_path.exists() or not values_path.exists():
-        raise StoreError(f"no benchmark store at {path}; build it with `nasbench-eval data build` "
-                         f"(set NASBENCH_EVAL_STORE to use another folder)")
-    try:
-        meta = json.loads(meta_path.read_text())
-        # a plain ndarray view of the memory map: same pages, without np.memmap's slow __getitem__
-        values = np.load(values_path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
-    except (ValueError, OSError) as exc:
-        raise StoreError(f"benchmark store at {path} is corrupted ({exc}); rebuild with `nasbench-eval data build`")
+STORE_KIND = "benchmark store"
+STORE_FILES = frozenset({"values.npy", "meta.json", "pareto_fronts_lomonas.json"})
+
+
+def is_legacy_store(path: Path) -> bool:
+    """A store written before the ownership marker: nothing in it but the files a build writes."""
+    names = {p.name for p in Path(path).iterdir()}
+    return "meta.json" in names and names <= STORE_FILES
+
+
+def content_sha256(values_sha256: str, meta: dict) -> str:
+    """The store's content hash: sha256 over the hash of ``values.npy``'s bytes (header included, so dtype, shape
+    and ``fortran_order`` count) and the canonical JSON of the whole metadata (column names, units, sources)."""
+    body = {k: v for k, v in meta.items() if k != "content_sha256"}
+    text = values_sha256 + "\n" + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def seal_meta(meta: dict, values_path: Path) -> dict:
+    """Record ``values_sha256`` and :func:`content_sha256` in ``meta`` (call last, after every other key)."""
+    meta["values_sha256"] = sha256_file(values_path)
+    meta["content_sha256"] = content_sha256(meta["values_sha256"], meta)
+    return meta
+
+
+def _corrupt(path, what: str) -> StoreError:
+    return StoreError(f"benchmark store at {path} is corrupted ({what}); rebuild with `nasbench-eval data build`")
+
+
+def _check_meta(meta, path) -> None:
+    if not isinstance(meta, dict):
+        raise _corrupt(path, "meta.json is not a JSON object")
     if meta.get("format_version") != FORMAT_VERSION:
         raise StoreError(f"benchmark store at {path} has format {meta.get('format_version')!r}, this version "
                          f"reads {FORMAT_VERSION}; rebuild with `nasbench-eval data build`")
-    expected = (len(meta.get("columns", [])), nb201.N_ARCHS)
+    cols, cmeta = meta.get("columns"), meta.get("column_meta")
+    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols) or len(set(cols)) != len(cols):
+        raise _corrupt(path, "meta.json 'columns' is not a list of distinct names")
+    if not isinstance(cmeta, dict) or any(not isinstance(cmeta.get(c), dict) for c in cols):
+        raise _corrupt(path, "meta.json 'column_meta' does not describe every column")
+    if not isinstance(meta.get("content_sha256"), str):
+        raise StoreError(f"benchmark store at {path} has no content hash (built by an older version); rebuild "
+                         "with `nasbench-eval data build`")
+
+
+def load_store(path: Path | str | None = None, verify: bool = True) -> BenchmarkStore:
+    """Open a built store, always checking its content hash (``values.npy`` bytes + ``meta.json``).
+
+    The bytes that are hashed are the bytes served (read once into memory, ~6.5 MB, no memory map), so an edited,
+    rolled, re-ordered or re-labelled store is refused. ``verify`` is kept for callers of the old signature.
+    """
+    path = Path(path) if path is not None else default_store_dir()
+    meta_path, values_path = path / "meta.json", path / "values.npy"
+    if not meta_path.is_file() or not values_path.is_file():
+        raise StoreError(f"no benchmark store at {path}; build it with `nasbench-eval data build` "
+                         f"(set NASBENCH_EVAL_STORE to use another folder)")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        raw = values_path.read_bytes()
+    except (ValueError, OSError, RecursionError) as exc:
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+    _check_meta(meta, path)
+    try:
+        values = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise _corrupt(path, f"values.npy: {exc}") from None
+    expected = (len(meta["columns"]), nb201.N_ARCHS)
     if values.shape != expected or values.dtype != np.float64:
         raise StoreError(f"benchmark store at {path} is truncated or corrupted (values {values.dtype} {values.shape},"
                          f" expected float64 {expected}); rebuild with `nasbench-eval data build`")
-    if verify and sha256_file(values_path) != meta.get("values_sha256"):
-        raise StoreError(f"benchmark store at {path} fails its checksum; rebuild with `nasbench-eval data build`")
-    return BenchmarkStore(values, meta, path)
+    values_sha = hashlib.sha256(raw).hexdigest()
+    if values_sha != meta.get("values_sha256") or content_sha256(values_sha, meta) != meta["content_sha256"]:
+        raise StoreError(f"benchmark store at {path} fails its checksum (values.npy or meta.json was modified); "
+                         "rebuild with `nasbench-eval data build`")
+    values = np.ascontiguousarray(values)
+    values.flags.writeable = False
+    store = BenchmarkStore(values, meta, path)
+    store.content_sha256 = meta["content_sha256"]  # computed and checked just above
+    return store
 
 
 @lru_cache(maxsize=4)
@@ -167,9 +229,13 @@ def _cached_store(path: str) -> BenchmarkStore:
 
 
 def get_store(path: Path | str | None = None, auto_build: bool = True) -> BenchmarkStore:
-    """The process-wide store (loaded once). If it is missing and the source data can be found, build it first."""
+    """The process-wide store (loaded once). If the *default* store folder does not exist and the source data can
+    be found, build it first; a folder named by ``path`` or ``$NASBENCH_EVAL_STORE`` is only ever read. The
+    finished user devices (``nasbench-eval hw measure``) are merged into the column namespace as an overlay
+    (:mod:`.user_devices`); the store's own files and hash are unchanged."""
+    named = path is not None or bool(os.environ.get("NASBENCH_EVAL_STORE"))
     p = Path(path) if path is not None else default_store_dir()
-    if auto_build and not (p / "meta.json").exists():
+    if auto_build and not named and not (p / "meta.json").exists():  # never build into a folder named for reading
         from .build import build_store, find_source
 
         src = find_source(required=False)

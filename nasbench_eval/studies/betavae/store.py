@@ -101,9 +101,11 @@ def check_compatible(out: Path, settings: dict) -> dict | None:
     if not path.is_file():
         return None
     try:
-        old = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError, RecursionError) as exc:
         raise ConfigError(f"out={str(out)!r} has an unreadable manifest.json ({exc}); use a new --out") from None
+    if not isinstance(old, dict) or not isinstance(old.get("settings", {}), dict):
+        raise ConfigError(f"out={str(out)!r} has a manifest.json that is not a betavae study's; use a new --out")
     old_s = old.get("settings", {})
     diff = {k: (old_s.get(k), v) for k, v in settings.items() if k not in GRID_KEYS and old_s.get(k) != v}
     if diff:

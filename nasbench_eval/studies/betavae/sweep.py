@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..._io import check_target, claim_dir
 from . import store
 from .config import SweepConfig, validate
 from ...live.data import Splits, load_splits
@@ -101,6 +103,14 @@ def _manifest(cfg: SweepConfig, splits: Splits, old: dict | None, out: Path) -> 
             "cells_done": done}
 
 
+def _legacy_study(path: Path) -> bool:
+    """A study folder written before the ownership marker: its manifest says study 'betavae'."""
+    try:
+        return json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("study") == "betavae"
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return False
+
+
 @contextlib.contextmanager
 def torch_threads(n: int | None):
     """Run the block with ``n`` intra-op CPU threads (None: leave torch's setting), restoring it afterwards."""
@@ -125,9 +135,10 @@ def run_sweep(cfg: SweepConfig, out, *, progress: bool = True, report: bool = Tr
 
     validate(cfg)
     out = Path(out)
+    check_target(out, "betavae study", _legacy_study)  # never write into a user's folder (before any work)
     old = store.check_compatible(out, cfg.to_dict())
     splits = load_splits(cfg.dataset, cfg.data_root, cfg.split_seed, cfg.train_limit)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_dir(out, "betavae study", _legacy_study)
     cells = [(b, s) for b in cfg.betas for s in cfg.seeds]
     todo = [c for c in cells if not store.is_done(out, *c)]
     store.atomic_write_json(out / "manifest.json", _manifest(cfg, splits, old, out))

@@ -130,10 +130,10 @@ def merge_into_store(store_dir: Path | str | None, new_columns: dict, provenance
             if f.is_file() and f.name not in ("values.npy", "meta.json"):
                 shutil.copy2(f, tmp / f.name)
         np.save(tmp / "values.npy", np.stack([values[n] for n in names]), allow_pickle=False)
-        meta["values_sha256"] = sha256_file(tmp / "values.npy")
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        meta.pop("content_sha256", None)
+        (tmp / "meta.json").write_text(json.dumps(store_mod.seal_meta(meta, tmp / "values.npy"), indent=1))
         store_mod.load_store(tmp, verify=True)  # the result must open with the ordinary loader
-        replace_dir(tmp, out)
+        replace_dir(tmp, out, store_mod.STORE_KIND, store_mod.is_legacy_store)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
