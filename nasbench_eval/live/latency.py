@@ -83,7 +83,7 @@ def machine_description(settings: TimingSettings) -> dict:
         pass
     d = {"cpu": cpu, "logical_cpus": os.cpu_count(), "platform": platform.platform(),
          "python": platform.python_version(), "torch": str(torch.__version__),
-         "torch_threads": torch.get_num_threads(), "mkldnn": bool(torch.backends.mkldnn.is_available())}
+         "torch_default_threads": torch.get_num_threads(), "mkldnn": bool(torch.backends.mkldnn.is_available())}
     if hasattr(os, "getloadavg"):
         d["load_average_1min_at_start"] = round(os.getloadavg()[0], 2)
     if settings.torch_device.startswith("cuda"):
@@ -93,7 +93,7 @@ def machine_description(settings: TimingSettings) -> dict:
         d["cudnn"] = int(torch.backends.cudnn.version() or 0)
         d["summary"] = f"{d['gpu']}, torch {d['torch']}"
     else:
-        d["summary"] = f"{cpu}, {settings.threads or d['torch_threads']} thread(s), torch {d['torch']}"
+        d["summary"] = f"{cpu}, {settings.threads or d['torch_default_threads']} thread(s), torch {d['torch']}"
     return d
 
 
@@ -138,6 +138,7 @@ def measure(indices, settings: TimingSettings, sink, progress: bool = True) -> d
     """Time every arch of ``indices`` not yet in ``sink`` (JSON lines), appending each as it is done."""
     import torch
 
+    ud.drop_torn_tail(sink)  # an interrupted append leaves a partial line: cut it before appending more
     done = ud.read_records(sink)
     todo = [int(i) for i in indices if int(i) not in done]
     if settings.threads is not None:
@@ -170,8 +171,9 @@ def measure_device(name: str, *, sample: int = 60, holdout: int = 0, settings: T
     if predictor not in fill.PREDICTORS:
         raise ConfigError(f"predictor must be one of {', '.join(fill.PREDICTORS)}; got {predictor!r}")
     n_cls = int(fill.class_ids().max()) + 1
-    if not isinstance(sample, int) or not 10 <= sample <= n_cls:
-        raise ConfigError(f"sample must be an integer in [10, {n_cls}] (isomorphism classes); got {sample!r}")
+    if not isinstance(sample, int) or not fill.MIN_SAMPLE <= sample <= n_cls:
+        raise ConfigError(f"sample must be an integer in [{fill.MIN_SAMPLE}, {n_cls}] (isomorphism classes); "
+                          f"got {sample!r}")
     if not isinstance(holdout, int) or holdout < 0 or sample + holdout > n_cls:
         raise ConfigError(f"holdout must be an integer >= 0 with sample + holdout <= {n_cls}; got {holdout!r}")
     store = store if store is not None else get_store()

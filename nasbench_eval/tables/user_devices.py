@@ -114,6 +114,20 @@ def read_records(path: Path) -> dict[int, dict]:
     return out
 
 
+def drop_torn_tail(path: Path) -> int:
+    """Cut a partial last line (an append interrupted mid-write); returns the number of bytes removed."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return 0
+    keep = data.rfind(b"\n") + 1
+    with open(path, "r+b") as fh:
+        fh.truncate(keep)
+    return len(data) - keep
+
+
 def check_settings(folder: Path, settings: dict) -> None:
     """Record the timing settings on the first run; a resumed run with other settings is refused."""
     p = folder / "settings.json"
