@@ -78,6 +78,9 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise UnsafePickleError(f"refusing to load {self.source}: it uses persistent ids, which plain data never has")
 
 
+MAX_PICKLE_BYTES = 1 << 30  # 1 GiB: the official HW-NAS-Bench pickle is far smaller; nesting is bounded by recursion
+
+
 def restricted_loads(data: bytes, *, allow_numpy_scalars: bool = False, source: str = "pickle"):
     """Unpickle ``data`` with :class:`RestrictedUnpickler`."""
     return _load(io.BytesIO(data), allow_numpy_scalars, source)
@@ -86,8 +89,12 @@ def restricted_loads(data: bytes, *, allow_numpy_scalars: bool = False, source: 
 def restricted_load(path: Path | str, *, allow_numpy_scalars: bool = False):
     """Unpickle the file at ``path`` with :class:`RestrictedUnpickler`."""
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_PICKLE_BYTES:
+        raise UnsafePickleError(f"refusing to load {path}: {size:,} bytes is more than any benchmark file we read "
+                                f"({MAX_PICKLE_BYTES:,})")
     with open(path, "rb") as fh:
-        return _load(fh, allow_numpy_scalars, str(path))
+        return _load(io.BytesIO(fh.read()), allow_numpy_scalars, str(path))  # a declared length never over-allocates
 
 
 def _load(fh, allow_numpy_scalars: bool, source: str):
