@@ -73,6 +73,10 @@ def describe_error(exc: BaseException) -> tuple[int, str]:
     """``(exit code, one line)`` for an exception that reached the command line."""
     if isinstance(exc, NasbenchEvalError):
         return 2, _one_line(str(exc))
+    from ..extras import missing_extra_message  # torch / ray / optuna absent: name the extra that installs it
+
+    if (extra := missing_extra_message(exc)) is not None:
+        return 2, extra
     if isinstance(exc, OSError):
         where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
         why = _OS_WHY.get(exc.errno, exc.strerror or type(exc).__name__)

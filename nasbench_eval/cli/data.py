@@ -1,9 +1,12 @@
-"""``nasbench-eval data build|info``: build the benchmark store, show its coverage and provenance."""
+"""``nasbench-eval data build|verify|import|info``: build the benchmark store (or the packaged copy), verify it
+against the source tables, merge official files, show coverage and provenance."""
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+
+from ..errors import ConfigError
 
 
 def register(sub) -> None:
@@ -13,7 +16,21 @@ def register(sub) -> None:
     b = dsub.add_parser("build", help="build the store from the bundled source tables (verifies them first)")
     b.add_argument("--source", type=Path, help="source data folder (default: $NASBENCH_EVAL_DATA or ../shared/data)")
     b.add_argument("--store", type=Path, help="where to write the store (default: $NASBENCH_EVAL_STORE or data/store)")
+    b.add_argument("--package", action="store_true",
+                   help="instead, rebuild the store shipped with the package (nasbench_eval/data/store.tar.xz and "
+                        "provenance.json; deterministic, so it equals the committed file bit for bit)")
+    b.add_argument("--package-dir", type=Path, help="with --package: where to write (default: nasbench_eval/data)")
     b.set_defaults(func=_build)
+    v = dsub.add_parser("verify", help="rebuild from the source tables in a temporary folder and compare bit for bit "
+                                       "with the packaged and the current store",
+                        description="Checks the packaged store against its recorded sha256 sums and the current "
+                                    "store's content hash; when the source tables are found (--source, "
+                                    "$NASBENCH_EVAL_DATA or ../shared/data) also rebuilds the store from them and "
+                                    "compares values, Pareto fronts and metadata bit for bit. Exit 1 on a "
+                                    "difference, 2 when the sources are absent.")
+    v.add_argument("--source", type=Path, help="source data folder (default: $NASBENCH_EVAL_DATA or ../shared/data)")
+    v.add_argument("--store", type=Path, help="the current store (default: $NASBENCH_EVAL_STORE or the default one)")
+    v.set_defaults(func=_verify)
     imp = dsub.add_parser("import", help="merge an official benchmark file (HW-NAS-Bench pickle, NB201 .pth)")
     imp.add_argument("kind", choices=["hwnasbench", "nb201"])
     imp.add_argument("path", type=Path)
@@ -34,6 +51,17 @@ def _build(args) -> int:
     from ..tables.build import build_store
     from ..tables.store import default_store_dir, load_store
 
+    if args.package:
+        from ..tables.packaged import build_package, packaged_paths
+
+        prov = build_package(args.source, args.package_dir)
+        archive, provenance = packaged_paths(args.package_dir)
+        print(f"packaged {archive} ({prov['archive_bytes'] / 1e6:.2f} MB, sha256 {prov['archive_sha256'][:12]}...; "
+              f"{prov['n_columns']} columns x {prov['n_archs']} archs, content {prov['content_sha256'][:12]}...) "
+              f"and {provenance}")
+        return 0
+    if args.package_dir:
+        raise ConfigError("--package-dir is only used with --package")
     old = (args.store or default_store_dir()) / "meta.json"
     try:
         imported = old.is_file() and bool(json.loads(old.read_text()).get("imports"))
@@ -48,6 +76,25 @@ def _build(args) -> int:
           f"(verified: sha256 of {len(s.meta['source_files'])} source files, index order, NATS isomorphism classes, "
           f"{s.meta['anchors_checked']} HW-NAS-Bench golden values, published optima)")
     return 0
+
+
+def _verify(args) -> int:
+    from ..tables.build import find_source
+    from ..tables.packaged import verify
+    from ..tables.store import default_store_dir
+
+    src = args.source if args.source is not None else find_source(required=False)
+    ok, diffs = verify(src, args.store or default_store_dir())
+    for line in ok:
+        print(f"ok: {line}")
+    for line in diffs:
+        print(f"DIFFERS: {line}")
+    if src is None:
+        print("nasbench-eval: error: the source tables were not found ($NASBENCH_EVAL_DATA, ../shared/data), so "
+              "nothing was rebuilt; only the hashes above were checked. Pass --source DIR to compare bit for bit",
+              file=sys.stderr)
+        return 2
+    return 1 if diffs else 0
 
 
 def _import(args) -> int:

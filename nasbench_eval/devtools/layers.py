@@ -42,7 +42,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("benchmark API adapters", ("nasbench_eval.compat",)),
     ("tables", ("nasbench_eval.tables",)),
     ("spaces", ("nasbench_eval.spaces",)),
-    ("foundation", ("nasbench_eval.errors", "nasbench_eval._io", "nasbench_eval.nn_init", "nasbench_eval")),
+    ("foundation", ("nasbench_eval.errors", "nasbench_eval.extras", "nasbench_eval._io", "nasbench_eval._yaml",
+                    "nasbench_eval.nn_init", "nasbench_eval")),
 )
 
 # (importing unit, imported unit) -> why this upward arrow is acceptable. Keep it short and justified.
