@@ -138,6 +138,13 @@ def test_result_folders_refuse_foreign_files_and_dangling_links(capsys, tmp_path
     assert snapshot(foreign) == {k[len("thesis/"):]: v for k, v in before.items() if k.startswith("thesis/")}
 
 
+def test_report_writes_nothing_into_a_foreign_or_missing_folder(capsys, tmp_path, foreign):
+    before = snapshot(tmp_path)
+    cli(capsys, "report", foreign, match="not a nasbench-eval result folder")
+    cli(capsys, "report", tmp_path / "missing", match="not a folder")
+    assert snapshot(tmp_path) == before
+
+
 # ------------------------------------------------------------------ 2. never serve a tampered number
 def _flip_byte(d):
     raw = bytearray((d / "values.npy").read_bytes())
@@ -309,6 +316,11 @@ def test_html_report_escapes_user_strings(capsys, tmp_path):
     cli(capsys, "report", out, "--format", "html", rc=0)
     html = (out / "report" / "report.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and evil not in html
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.md").write_text("my own report")
+    cli(capsys, "report", out, "--out", mine, match="no .nasbench-eval marker")  # 1.: --out is never a user's
+    assert [p.name for p in mine.iterdir()] == ["report.md"] and (mine / "report.md").read_text() == "my own report"
 
 
 # ------------------------------------------------------------------ 6. bounded resources

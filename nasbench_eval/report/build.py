@@ -40,6 +40,12 @@ def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: st
     if fmt not in ("md", "html"):
         raise ConfigError(f"unknown format {fmt!r}; allowed: md, html")
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder; give a result folder written by `nasbench-eval run`")
+    if not (folder / "manifest.json").is_file() and stats.find_betavae(folder) is None:
+        from ..runner import load_results
+
+        load_results(folder)  # raises the store's own, clear error before anything is written
     out = claim_dir(Path(out) if out else folder / "report", "report", _legacy_report)  # never a user's folder
     parts: list[str] = []
     bv = stats.find_betavae(folder)
@@ -63,9 +69,11 @@ def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: st
 
 
 def _legacy_report(path: Path) -> bool:
-    """A report folder written before the ownership marker: report.md/.html plus only files a report writes."""
+    """A report folder written before the ownership marker: ``report/`` inside a result or study folder (beside its
+    manifest.json), holding report.md/.html plus only files a report writes."""
     names = [p for p in path.iterdir()]
-    return (any(p.name in ("report.md", "report.html") for p in names)
+    return (path.name == "report" and (path.parent / "manifest.json").is_file()
+            and any(p.name in ("report.md", "report.html") for p in names)
             and all(p.is_file() and p.suffix in (".md", ".html", ".png", ".csv") for p in names))
 
 
