@@ -109,12 +109,13 @@ MAX_FREE_GENERATIONS = 100
 
 
 def ask_unseen(algo, candidates, complete) -> np.ndarray:
-    """The AF-table ask loop of HW-EvRSNAS and MO-HDNAS: return the not-yet-evaluated rows of ``candidates()``;
-    a generation made only of known archs is finished for free by ``complete()``; after ``MAX_FREE_GENERATIONS``
-    free generations in a row the algorithm stops (``algo._done``)."""
+    """The AF-table ask loop of HW-EvRSNAS and MO-HDNAS: return the rows of ``candidates()`` not yet evaluated
+    (``algo.history``, the run's one record of what was evaluated); a generation made only of known archs is
+    finished for free by ``complete()``; after ``MAX_FREE_GENERATIONS`` free generations in a row the algorithm
+    stops (``algo._done``)."""
     while not algo._done:
         cand = candidates()
-        todo = unseen_rows(algo._keys(cand), algo._table)
+        todo = algo.history.unseen(algo._keys(cand))
         if todo:
             algo._free = 0
             return cand[todo]
@@ -124,16 +125,6 @@ def ask_unseen(algo, candidates, complete) -> np.ndarray:
             break
         complete()
     return np.empty((0, *algo.space.arch_shape), dtype=np.int64)
-
-
-def unseen_rows(keys, table) -> list[int]:
-    """Rows whose key is neither in ``table`` (already evaluated) nor repeated earlier in ``keys``."""
-    todo, seen = [], set()
-    for i, k in enumerate(keys):
-        if k not in table and k not in seen:
-            seen.add(k)
-            todo.append(i)
-    return todo
 
 
 class GenerationalSearch:
@@ -148,13 +139,16 @@ class GenerationalSearch:
     generations made only of known archs are completed without asking. Without a table every candidate is asked
     each generation (EvNAS: a supernet's fitness changes every epoch; wrap the problem's evaluator in
     ``CachedEvaluator`` to make tabular repeats free).
+
+    The AF table is not a second record: it is the algorithm's ``history`` (what was evaluated, by key) from row
+    ``self._table_from`` on; :meth:`reset_table` (a pEvoNAS stage) moves that row to the end of the record.
     """
 
     _use_table = False
 
     def _init_generations(self, use_table: bool) -> None:
         self._use_table = use_table
-        self._table: dict[int, tuple[float, float]] = {}  # key -> (fitness, constraint violation)
+        self._table_from = 0  # the AF table = history rows from here on (key -> last (fitness, violation))
         self._done = False
         self._free_streak = 0
         self._cand: np.ndarray | None = None  # current generation's decoded archs
@@ -170,7 +164,16 @@ class GenerationalSearch:
         return self._done
 
     def reset_table(self) -> None:
-        self._table = {}
+        self._table_from = len(self.history)
+
+    def _in_table(self, key: int) -> bool:
+        return self.history.seen(key, self._table_from)
+
+    def _table_rows(self, keys) -> list[tuple[float, float]]:
+        """(fitness, violation) of the last evaluation of each key (all in the table)."""
+        h = self.history
+        rows = [h.row_of(k) for k in keys]
+        return list(zip(h.fitness[rows].tolist(), h.violation[rows].tolist()))
 
     def _keys(self, archs: np.ndarray) -> list[int]:
         return np.atleast_1d(self.space.key(archs)).tolist()
@@ -194,7 +197,7 @@ class GenerationalSearch:
             self._load_candidates()
             if not self._use_table:
                 return self._cand
-            todo = unseen_rows(self._cand_keys, self._table)
+            todo = self.history.unseen(self._cand_keys, self._table_from)
             if todo:
                 self._free_streak = 0
                 return self._cand[todo]
@@ -202,20 +205,17 @@ class GenerationalSearch:
             if self._free_streak > MAX_FREE_GENERATIONS:
                 self._done = True
                 break
-            self._complete([self._table[k] for k in self._cand_keys])
+            self._complete(self._table_rows(self._cand_keys))
         return np.empty((0, *self.space.arch_shape), dtype=np.int64)
 
     def _tell(self, archs: np.ndarray, ev) -> None:
-        rows = list(zip(self.problem.fitness(ev).tolist(), self.problem.violation(ev).tolist()))
         if not self._use_table:
-            self._partial.extend(rows)
+            self._partial.extend(zip(self.problem.fitness(ev).tolist(), self.problem.violation(ev).tolist()))
             if len(self._partial) >= len(self._cand_keys):
                 self._complete(self._partial[: len(self._cand_keys)])
             return
-        for k, fv in zip(self._keys(archs), rows):
-            self._table[k] = fv
-        if self._cand is not None and all(k in self._table for k in self._cand_keys):
-            self._complete([self._table[k] for k in self._cand_keys])
+        if self._cand is not None and all(self._in_table(k) for k in self._cand_keys):
+            self._complete(self._table_rows(self._cand_keys))
 
     def _known_current(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Members of the current (incomplete) generation whose fitness is known: (archs, fitness, violation)."""
@@ -225,8 +225,8 @@ class GenerationalSearch:
             n = len(self._partial)
             fv = np.asarray(self._partial, dtype=float).reshape(-1, 2)
             return self._cand[:n], fv[:, 0], fv[:, 1]
-        idx = [i for i, k in enumerate(self._cand_keys) if k in self._table]
-        fv = np.array([self._table[self._cand_keys[i]] for i in idx], dtype=float).reshape(-1, 2)
+        idx = [i for i, k in enumerate(self._cand_keys) if self._in_table(k)]
+        fv = np.array(self._table_rows([self._cand_keys[i] for i in idx]), dtype=float).reshape(-1, 2)
         return self._cand[idx], fv[:, 0], fv[:, 1]
 
     def best_of_last_generation(self) -> np.ndarray:

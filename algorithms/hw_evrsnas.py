@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench_eval.errors import ConfigError
+from nasbench_eval.problems.costs import constraint_slack
 from nasbench_eval.problems.hw import cost_metric_of
 from nasbench_eval.search import Algorithm
 from nasbench_eval.search.params import Interval, Optional, Options
@@ -59,8 +60,8 @@ def auto_proxy_scale(metric: str) -> float:
 
 def penalty(cost: np.ndarray, T: float, kind: str = "one-sided") -> np.ndarray:
     """Relative distance of the cost to the threshold: one-sided excess or two-sided; NaN cost -> +inf."""
-    c = np.asarray(cost, dtype=float)
-    p = np.maximum(0.0, c - T) / T if kind == "one-sided" else np.abs(c - T) / T
+    d = constraint_slack(cost, T)  # physical ties with T count as exactly T (tie-safe, like Problem.G)
+    p = np.maximum(0.0, d) / T if kind == "one-sided" else np.abs(d) / T
     return np.where(np.isnan(p), np.inf, p)
 
 
@@ -158,8 +159,6 @@ class HWEvRSNAS(Algorithm):
         obj = self.problem.objectives[0]
         self._scale = float(self.proxy_scale or auto_proxy_scale(obj.metric))
         self._sampler = AllowedSampler(self.space, self.problem.allowed)
-        self._table: dict[int, tuple[float, float, float]] = {}  # key -> (S, cost, problem constraint violation)
-        self._order: list[int] = []  # keys in evaluation order
         self.generation = 0
         self._free = 0
         self._done = False
@@ -181,15 +180,15 @@ class HWEvRSNAS(Algorithm):
         return _ga.ask_unseen(self, lambda: self.pop, self._advance)
 
     def _tell(self, archs, ev) -> None:
-        S = self.problem.fitness(ev) / self._scale
-        cost = ev.values[self.cost_metric]
-        viol = self.problem.violation(ev)
-        for k, s, c, v in zip(self._keys(archs), S.tolist(), cost.tolist(), viol.tolist()):
-            if k not in self._table:
-                self._order.append(k)
-            self._table[k] = (s, c, v)
-        if all(k in self._table for k in self._keys(self.pop)):
+        # the AF table is the history (the run's record): S, cost and violation are read from it by key
+        if all(self.history.seen(k) for k in self._keys(self.pop)):
             self._advance()
+
+    def _known(self, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(S, cost, problem constraint violation) of the last evaluation of each key."""
+        h = self.history
+        rows = [h.row_of(k) for k in keys]
+        return h.fitness[rows] / self._scale, h.values[self.cost_metric][rows], h.violation[rows]
 
     def _advance(self) -> None:
         """The current generation is fully known: count it and build the next one."""
@@ -197,9 +196,7 @@ class HWEvRSNAS(Algorithm):
         if self.generations is not None and self.generation >= self.generations:
             self._done = True
             return
-        keys = self._keys(self.pop)
-        S = np.array([self._table[k][0] for k in keys])
-        C = np.array([self._table[k][1] for k in keys])
+        S, C, _ = self._known(self._keys(self.pop))
         fit = self.fitness_of(S, C)
         keep = _ga.elites(fit, int(self.n_elites))
         n_child = len(self.pop) - len(keep)
@@ -213,20 +210,18 @@ class HWEvRSNAS(Algorithm):
     # ------------------------------------------------------------------ answer
     def evaluated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(keys, S, cost, F) of every distinct evaluated arch, in evaluation order."""
-        keys = np.array(self._order, dtype=np.int64)
-        S = np.array([self._table[k][0] for k in self._order], dtype=float)
-        C = np.array([self._table[k][1] for k in self._order], dtype=float)
+        keys = self.history.keys[self.history.first_rows()]
+        S, C, _ = self._known(keys.tolist())
         return keys, S, C, self.fitness_of(S, C)
 
     def violation(self) -> np.ndarray:
         """Per evaluated arch (evaluation order): the problem's constraint violation plus the cost's excess over T
         (+inf where the cost is missing); 0 exactly where the arch is feasible for both."""
-        V = np.array([self._table[k][2] for k in self._order], dtype=float)
-        C = np.array([self._table[k][1] for k in self._order], dtype=float)
-        return V + np.where(np.isnan(C), np.inf, np.maximum(C - self.T, 0.0))
+        _, C, V = self._known(self.history.keys[self.history.first_rows()].tolist())
+        return V + np.where(np.isnan(C), np.inf, np.maximum(constraint_slack(C, self.T), 0.0))
 
     def result(self) -> np.ndarray:
-        if not self._order:
+        if not len(self.history):
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
         keys, _, _, F = self.evaluated()
         best = deb_best(F, self.violation())

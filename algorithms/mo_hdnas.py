@@ -153,9 +153,6 @@ class MOHDNAS(Algorithm):
                            survival=Surv(self.diversity), eliminate_duplicates=True)
         self._nsga.setup(self._pp, termination=MaximumGenerationTermination(10**9),
                          seed=int(self.rng.integers(2**31 - 1)), verbose=False)
-        self._table: dict[int, tuple[float, float]] = {}  # key -> (f1 = -fitness, cost), minimised
-        self._violation: dict[int, float] = {}  # key -> the problem's constraint violation (0 = feasible)
-        self._order: list[int] = []
         self._pending = None  # pymoo population waiting for its objectives
         self._pending_archs = None
         self.generation = 0
@@ -182,19 +179,21 @@ class MOHDNAS(Algorithm):
         return self._pending_archs
 
     def _tell(self, archs, ev) -> None:
-        f1 = -self.problem.fitness(ev)  # +inf where the proxy is NaN
-        cost = ev.values[self.cost_metric]
-        for k, a, c, v in zip(self._keys(archs), f1.tolist(), cost.tolist(), self.problem.violation(ev).tolist()):
-            if k not in self._table:
-                self._order.append(k)
-            self._table[k] = (a, c if np.isfinite(c) else np.inf)
-            self._violation[k] = v
-        if self._pending is not None and all(k in self._table for k in self._keys(self._pending_archs)):
+        # the AF table is the history (the run's record): objectives and violation are read from it by key
+        if self._pending is not None and all(self.history.seen(k) for k in self._keys(self._pending_archs)):
             self._complete()
 
+    def _known(self, keys) -> tuple[np.ndarray, np.ndarray]:
+        """([-fitness, cost] minimised, inf where unknown; the problem's constraint violation) of the last
+        evaluation of each key."""
+        h = self.history
+        rows = [h.row_of(k) for k in keys]
+        cost = h.values[self.cost_metric][rows]
+        F = np.stack([-h.fitness[rows], np.where(np.isfinite(cost), cost, np.inf)], axis=1).reshape(-1, 2)
+        return F, h.violation[rows]
+
     def _complete(self) -> None:
-        keys = self._keys(self._pending_archs)
-        F = np.array([self._table[k] for k in keys], dtype=float)
+        F, _ = self._known(self._keys(self._pending_archs))
         F = np.where(np.isfinite(F), F, _BIG)
         if self.diversity:
             F = np.concatenate([F, np.zeros((len(F), 1))], axis=1)  # chi is filled in by the survival
@@ -208,9 +207,8 @@ class MOHDNAS(Algorithm):
     # ------------------------------------------------------------------ answer
     def evaluated(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, F) of every distinct evaluated arch; F = [-fitness, cost] (minimised, inf where unknown)."""
-        keys = np.array(self._order, dtype=np.int64)
-        F = np.array([self._table[k] for k in self._order], dtype=float).reshape(-1, 2)
-        return keys, F
+        keys = self.history.keys[self.history.first_rows()]
+        return keys, self._known(keys.tolist())[0]
 
     def front(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, F) of the non-dominated set on (proxy, cost), sorted by cost."""
@@ -237,5 +235,5 @@ class MOHDNAS(Algorithm):
         if len(keys) == 0:
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
         if self.problem.n_obj == 1 and self.problem.constraints:
-            keys = keys[[deb_best(-F[:, 0], [self._violation[k] for k in keys.tolist()])]]
+            keys = keys[[deb_best(-F[:, 0], self._known(keys.tolist())[1])]]
         return self.feasible_first(self.space.from_key(keys).reshape(len(keys), -1))
