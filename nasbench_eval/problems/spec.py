@@ -70,7 +70,7 @@ def _load_plugin_types() -> None:
             pass
 
 
-LAZY_TYPE_MODULES: list[str] = []
+LAZY_TYPE_MODULES: list[str] = ["nasbench_eval.live.problem_types"]  # supernet, rmi (torch when built)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,22 @@ def build_problem(entry: dict):
     return _build_cached(json.dumps({k: v for k, v in entry.items() if k != "label"}, sort_keys=True))
 
 
+def problem_for_cell(entry: dict, seed: int):
+    """The problem one cell searches. A type with a ``seed`` key (the live ``supernet`` / ``rmi`` types) keeps state
+    while searched, so it is built fresh for every cell with ``seed`` = the cell's seed unless the entry sets one;
+    other types are built once per process (a proxy-noise entry without ``noise_seed`` gets the cell's seed)."""
+    from ..problems.spec import PROBLEM_TYPES, ProblemSpec
+
+    if entry.get("proxy_noise_tau") is not None and entry.get("noise_seed") is None:
+        entry = {**entry, "noise_seed": seed}  # one frozen noise field per seed, like one supernet per run
+    if entry.get("type") not in PROBLEM_TYPES:
+        ProblemSpec.from_mapping(entry)  # registers a live type in a fresh worker process (or names the known ones)
+    if "seed" not in PROBLEM_TYPES[entry["type"]].keys:
+        return build_problem(entry)
+    spec = ProblemSpec.from_mapping(entry)
+    return spec.replace(seed=seed).build() if spec.get("seed") is None else spec.build()
+
+
 def _jsonable(x):
     from ..search.run import _jsonable as j
 
@@ -43,10 +59,7 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
     from ..search import Budget, run
     from ..search.registry import resolve_algorithm
 
-    entry = cell.problem
-    if entry.get("proxy_noise_tau") is not None and entry.get("noise_seed") is None:
-        entry = {**entry, "noise_seed": int(cell.seed)}  # one frozen noise field per seed, like one supernet per run
-    problem = build_problem(entry)
+    problem = problem_for_cell(cell.problem, int(cell.seed))
     algo = resolve_algorithm(cell.algorithm).from_params(cell.algorithm["params"])
     params = json.dumps(_jsonable(algo.get_params()), sort_keys=True, default=repr)  # resolved: defaults filled in
     res = run(algo, problem, Budget(budget.get("evaluations"), budget.get("cost")), seed_seq)
