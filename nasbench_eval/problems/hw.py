@@ -56,11 +56,11 @@ class HWEvaluator(Evaluator):
     """A proxy evaluator plus a device-cost look-up, in one evaluation.
 
     Returns the proxy's metrics and ``cost_metric`` (e.g. ``fpga_latency_ms``, NaN where the device has no value).
-    The evaluation cost and ``cached`` flags are the proxy's (the table look-up is free).
+    The evaluation cost and ``cached`` flags are the proxy's (the table look-up is free). Like every wrapper, it
+    keeps the evaluator it wraps (the proxy) in ``inner``.
     """
 
     def __init__(self, proxy: Evaluator, cost_metric: str, cost_column: str, store: BenchmarkStore | None = None):
-        self.proxy = proxy
         self.inner = proxy
         self.store = store if store is not None else get_store()
         self.store.column_id(cost_column)
@@ -74,18 +74,18 @@ class HWEvaluator(Evaluator):
     @property
     def columns(self) -> dict[str, str]:
         """Metric -> store column, where known (used by ``Problem.describe`` and the ground truth)."""
-        return {**getattr(self.proxy, "columns", {}), self.cost_metric: self.cost_column}
+        return {**getattr(self.inner, "columns", {}), self.cost_metric: self.cost_column}
 
     def _evaluate(self, archs: np.ndarray) -> Evaluation:
         from ..spaces import nb201
 
-        ev = self.proxy.evaluate(archs)
+        ev = self.inner.evaluate(archs)
         values = dict(ev.values)
         values[self.cost_metric] = self._cost[np.atleast_1d(nb201.ops_to_index(archs))].copy()
         return Evaluation(values, ev.cost, ev.cached)
 
     def fingerprint(self) -> str:
-        return f"hw({self.proxy.fingerprint()};{self.cost_column})"
+        return f"hw({self.inner.fingerprint()};{self.cost_column})"
 
 
 @dataclass
