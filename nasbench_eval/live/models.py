@@ -4,7 +4,7 @@ The NB201 network reproduces the NAS-Bench-201 macro skeleton (Dong & Yang, ICLR
 ``InferCell``) exactly, so its parameter count equals NB201's ``params`` column: stem conv3x3(C)+BN; N cells at C;
 ResNet basic block (stride 2) to 2C; N cells at 2C; basic block to 4C; N cells at 4C; BN+ReLU; global average
 pool; linear. RMI-NAS (Zheng et al., CVPR 2022) matches three representations of it: the end of stage 1, the end of
-stage 2 and the output of the final BN+ReLU (algorithms spec section 6.2).
+stage 2 and the output of the final BN+ReLU.
 
 Modules are built on the ``meta`` device and initialised by :func:`init_parameters` with an explicit
 ``torch.Generator``: no global RNG is read or written.
@@ -19,9 +19,12 @@ from ..errors import ConfigError, InvalidArchError
 from ..nn_init import init_parameters
 from ..spaces import nb201
 
-__all__ = ["NB201Network", "CifarResNet", "build_model", "init_parameters", "count_parameters", "RESNET_DEPTHS"]
+__all__ = ["NB201Network", "CifarResNet", "BottleneckResNet", "build_model", "init_parameters", "count_parameters",
+           "RESNET_DEPTHS"]
 
-RESNET_DEPTHS = {"resnet20": 20, "resnet56": 56, "resnet110": 110}
+# reference networks by name: CIFAR ResNet-(6n+2) and the bottleneck ResNet-101 (RMI-NAS's CIFAR-100 reference)
+RESNET_DEPTHS = {"resnet20": 20, "resnet56": 56, "resnet110": 110, "resnet101": 101}
+BOTTLENECK_BLOCKS = {"resnet101": (3, 4, 23, 3)}
 
 
 class ReLUConvBN(nn.Sequential):
@@ -152,9 +155,61 @@ class CifarResNet(nn.Module):
         return (logits, [f1, f2, f3]) if with_features else logits
 
 
+class _Bottleneck(nn.Module):
+    """1x1 -> 3x3 (stride) -> 1x1 (x4 channels) with BN, projection shortcut (1x1 conv + BN) when the shape changes."""
+
+    expansion = 4
+
+    def __init__(self, c_in: int, width: int, stride: int):
+        super().__init__()
+        c_out = width * self.expansion
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.Conv2d(width, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.Conv2d(width, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+        self.shortcut = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+                         if stride != 1 or c_in != c_out else nn.Identity())
+
+    def forward(self, x):
+        return F.relu(self.body(x) + self.shortcut(x))
+
+
+class BottleneckResNet(nn.Module):
+    """Bottleneck ResNet for 32x32 inputs (He et al., CVPR 2016, with a 3x3 stem at 64 channels and no max-pool).
+
+    ``blocks=(3, 4, 23, 3)`` is ResNet-101, the CIFAR-100 reference of RMI-NAS (Zheng et al., CVPR 2022; its XNAS
+    teacher): stages ``conv2_x`` .. ``conv5_x`` at widths 64/128/256/512 (outputs x4), strides 1/2/2/2. The RMI taps are
+    the outputs of conv2_x, conv4_x and conv5_x, as in RMI-NAS.
+    """
+
+    def __init__(self, blocks=(3, 4, 23, 3), num_classes: int = 100):
+        super().__init__()
+        if len(blocks) != 4 or min(blocks) < 1:
+            raise ConfigError(f"BottleneckResNet needs 4 positive block counts; got {tuple(blocks)}")
+        self.blocks, self.num_classes = tuple(int(b) for b in blocks), num_classes
+        self.stem = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU())
+        stages, c_in = [], 64
+        for width, n, stride in zip((64, 128, 256, 512), self.blocks, (1, 2, 2, 2)):
+            layers = []
+            for i in range(n):
+                layers.append(_Bottleneck(c_in, width, stride if i == 0 else 1))
+                c_in = width * _Bottleneck.expansion
+            stages.append(nn.Sequential(*layers))
+        self.conv2_x, self.conv3_x, self.conv4_x, self.conv5_x = stages
+        self.fc = nn.Linear(c_in, num_classes)
+
+    def forward(self, x, with_features: bool = False):
+        f1 = self.conv2_x(self.stem(x))
+        f2 = self.conv4_x(self.conv3_x(f1))
+        f3 = self.conv5_x(f2)
+        logits = self.fc(F.adaptive_avg_pool2d(f3, 1).flatten(1))
+        return (logits, [f1, f2, f3]) if with_features else logits
+
+
 def build_model(arch, num_classes: int = 10, *, C: int = 16, N: int = 5, seed: int | None = None,
                 generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> nn.Module:
-    """Build ``arch`` ('resnet20'/'resnet56'/'resnet110', an NB201 arch string or op tuple) without global RNG.
+    """Build ``arch`` ('resnet20'/'resnet56'/'resnet110'/'resnet101', an NB201 arch string or op tuple) without
+    global RNG.
 
     The module is created on the meta device, moved to ``device`` and initialised from ``generator`` (or a fresh
     generator seeded with ``seed``; one of the two is required).
@@ -164,7 +219,9 @@ def build_model(arch, num_classes: int = 10, *, C: int = 16, N: int = 5, seed: i
             raise ConfigError("build_model needs seed= or generator= (no global RNG is used)")
         generator = torch.Generator(device="cpu").manual_seed(int(seed))
     with torch.device("meta"):
-        if isinstance(arch, str) and arch.lower() in RESNET_DEPTHS:
+        if isinstance(arch, str) and arch.lower() in BOTTLENECK_BLOCKS:
+            model = BottleneckResNet(BOTTLENECK_BLOCKS[arch.lower()], num_classes)
+        elif isinstance(arch, str) and arch.lower() in RESNET_DEPTHS:
             model = CifarResNet(RESNET_DEPTHS[arch.lower()], num_classes)
         elif isinstance(arch, str) and not arch.startswith("|"):
             raise _unknown_arch(arch)

@@ -1,4 +1,4 @@
-"""The RMI score of one NB201 architecture (RMI-NAS, Zheng et al., CVPR 2022; algorithms spec section 6).
+"""The RMI score of one NB201 architecture (RMI-NAS, Zheng et al., CVPR 2022).
 
 A candidate is built from scratch (NB201 cell network, C=16, N=5) and trained on ONE fixed batch (512 training
 images) for 150 SGD steps (lr 0.1, momentum 0.9, weight decay 5e-4) on ``0.8 * RMI + 0.2 * cross-entropy``, where
@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from ..spaces import nb201
 from .cka import TeacherGrams, rmi_loss
 from .models import build_model
+from .speed import SpeedOptions
 
 __all__ = ["RMISettings", "RMIScorer", "arch_seed", "PAPER", "SMALL"]
 
@@ -43,6 +44,10 @@ class RMISettings:
     cka_dtype: str = "float64"
     batch_seed: int = 0  # which training images form the fixed batch
     seed: int = 0  # root seed of the candidates' initial weights
+    # how the candidate runs (live.speed): rounding-level differences, so they are part of the cache key too
+    amp: str = "off"  # off | bf16 | fp16 autocast of the candidate's forward; the CKA stays in cka_dtype
+    channels_last: bool = False
+    compile: bool = False
 
     def __post_init__(self):
         for k in ("C", "N", "batch_size", "steps"):
@@ -55,6 +60,7 @@ class RMISettings:
                               f"momentum={self.momentum}, weight_decay={self.weight_decay}")
         if self.cka_dtype not in _DTYPES:
             raise ConfigError(f"RMISettings.cka_dtype must be one of {sorted(_DTYPES)}; got {self.cka_dtype!r}")
+        SpeedOptions(amp=self.amp, channels_last=self.channels_last, compile=self.compile)  # validates them
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,11 +91,13 @@ class RMIScorer:
             raise ConfigError(f"batch images ({x.shape[0]}) and labels ({y.shape[0]}) differ in length")
         self.settings, self.num_classes = settings, int(num_classes)
         self.device = _device(device)
+        self.speed = SpeedOptions(amp=settings.amp, channels_last=settings.channels_last, compile=settings.compile)
         self.x, self.y = x.to(self.device), y.to(self.device)
         teacher = teacher.to(self.device).eval()
-        with torch.no_grad():
+        with torch.no_grad():  # the teacher runs once per batch, in float32 whatever ``amp`` says
             _, feats = teacher(self.x, with_features=True)
         self.teacher = TeacherGrams(feats, _DTYPES[settings.cka_dtype])
+        self.x = self.speed.to_device(self.x, self.device)  # channels-last when asked
 
     def score(self, ops) -> float:
         """Final-step loss of a fresh candidate trained on the fixed batch (+inf if it diverged)."""
@@ -97,15 +105,24 @@ class RMIScorer:
         ops = tuple(int(o) for o in nb201._as_ops(ops))
         gen = torch.Generator(device="cpu").manual_seed(arch_seed(s.seed, ops))
         model = build_model(ops, self.num_classes, C=s.C, N=s.N, generator=gen, device=self.device).train()
+        forward = self.speed.forward_fn(self.speed.model(model))
+        scaler = self.speed.scaler(self.device)
         opt = torch.optim.SGD(model.parameters(), lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
         loss = None
         for _ in range(s.steps):
-            logits, feats = model(self.x, with_features=True)
-            loss = s.beta * rmi_loss(feats, self.teacher) + (1.0 - s.beta) * F.cross_entropy(logits, self.y)
+            with self.speed.autocast(self.device):
+                logits, feats = forward(self.x, with_features=True)
+                ce = F.cross_entropy(logits, self.y)
+            loss = s.beta * rmi_loss(feats, self.teacher) + (1.0 - s.beta) * ce  # CKA: float64, autocast off
             if not torch.isfinite(loss):
                 return math.inf
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            if scaler is None:
+                loss.backward()
+                opt.step()
+            else:  # fp16: scaled backward; a step with inf/NaN gradients is skipped by the scaler
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
         value = float(loss.detach())
         return value if math.isfinite(value) else math.inf
