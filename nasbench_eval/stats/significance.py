@@ -20,6 +20,7 @@ How our runs are generated decides the tests (see docs/statistics.md for the rea
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from math import comb, factorial
 
@@ -150,11 +151,13 @@ def kruskal(groups: dict[str, np.ndarray], seed: int = 0) -> TestResult:
         p, how = float(res.pvalue), "permutation p (9,999 seeded resamples; a group has < 5 runs)"
     else:
         p, how = float(stats.kruskal(*g).pvalue), "chi-square approximation"
-    ways = factorial(n) / np.prod([float(factorial(s)) for s in sizes])  # distinct splits into these groups
+    # log of the number of distinct splits into these groups (in logs: n! overflows a float beyond n = 170)
+    log_ways = math.lgamma(n + 1) - sum(math.lgamma(s + 1) for s in sizes)
     # the most extreme split (groups on contiguous rank blocks) has probability >= 1 / ways (k! / ways if equal sizes)
-    extreme = factorial(len(g)) if len(set(sizes)) == 1 else 1
+    extreme = math.lgamma(len(g) + 1) if len(set(sizes)) == 1 else 0.0
     return TestResult("kruskal-wallis", h, p, n, f"unpaired, {len(g)} groups of {'/'.join(map(str, sizes))} runs; "
-                      f"{how}", min_p=float(min(1.0, max(extreme / ways, 1.0 / 10000 if min(sizes) < 5 else 0.0))))
+                      f"{how}", min_p=float(min(1.0, max(math.exp(extreme - log_ways),
+                                                         1.0 / 10000 if min(sizes) < 5 else 0.0))))
 
 
 def friedman(matrix: pd.DataFrame, blocks: str, seed: int = 0) -> TestResult:
