@@ -138,23 +138,21 @@ class MOHDNAS(Algorithm):
     # ------------------------------------------------------------------ set-up
     def _setup(self) -> None:
         from pymoo.algorithms.moo.nsga2 import NSGA2
-        from pymoo.core.problem import Problem as PymooProblem
         from pymoo.operators.crossover.ux import UX
-        from pymoo.termination.max_gen import MaximumGenerationTermination
+
+        from nasbench_eval.search.pymoo_bridge import PymooAskTell
 
         self.cost_metric = cost_metric_of(self.problem)
         sampling, Mut, repair, Surv = _operators(self.space, self.problem.allowed)
         hi = (self.space.n_choices - 1).astype(float)
         n_obj = 3 if self.diversity else 2
-        self._pp = PymooProblem(n_var=len(hi), n_obj=n_obj, xl=np.zeros(len(hi)), xu=hi, vtype=int)
         self._nsga = NSGA2(pop_size=int(self.population_size), sampling=sampling,
                            crossover=UX(prob=self.crossover_prob),
                            mutation=Mut(prob=1.0, prob_var=self.mutation_prob_var), repair=repair,
                            survival=Surv(self.diversity), eliminate_duplicates=True)
-        self._nsga.setup(self._pp, termination=MaximumGenerationTermination(10**9),
-                         seed=int(self.rng.integers(2**31 - 1)), verbose=False)
-        self._pending = None  # pymoo population waiting for its objectives
-        self._pending_archs = None
+        self._pymoo = PymooAskTell(self._nsga, len(hi), np.zeros(len(hi)), hi, n_obj, self.rng,
+                                   lambda X: np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64),
+                                   vtype=int, generations=self.generations, bad=_BIG)
         self.generation = 0
         self._free = 0
         self._done = False
@@ -172,15 +170,12 @@ class MOHDNAS(Algorithm):
 
     def _pending_generation(self) -> np.ndarray:
         """The offspring pymoo asked for (asked once per generation, decoded to the integer encoding)."""
-        if self._pending is None:
-            self._pending = self._nsga.ask()
-            X = self._pending.get("X")
-            self._pending_archs = np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64)
-        return self._pending_archs
+        return self._pymoo.ask()[1]
 
     def _tell(self, archs, ev) -> None:
         # the AF table is the history (the run's record): objectives and violation are read from it by key
-        if self._pending is not None and all(self.history.seen(k) for k in self._keys(self._pending_archs)):
+        pending = self._pymoo.pending_archs
+        if pending is not None and all(self.history.seen(k) for k in self._keys(pending)):
             self._complete()
 
     def _known(self, keys) -> tuple[np.ndarray, np.ndarray]:
@@ -193,15 +188,12 @@ class MOHDNAS(Algorithm):
         return F, h.violation[rows]
 
     def _complete(self) -> None:
-        F, _ = self._known(self._keys(self._pending_archs))
-        F = np.where(np.isfinite(F), F, _BIG)
+        F, _ = self._known(self._keys(self._pymoo.pending_archs))  # non-finite -> _BIG in the bridge
         if self.diversity:
             F = np.concatenate([F, np.zeros((len(F), 1))], axis=1)  # chi is filled in by the survival
-        self._pending.set("F", F)
-        self._nsga.tell(infills=self._pending)
-        self._pending = self._pending_archs = None
+        self._pymoo.tell(F)
         self.generation += 1
-        if self.generations is not None and self.generation >= self.generations:
+        if self._pymoo.finished:
             self._done = True
 
     # ------------------------------------------------------------------ answer

@@ -35,7 +35,6 @@ from nasbench_eval.search.params import Interval, Optional, Options
 from nasbench_eval.search.selection import deb_best
 
 OBJECTIVES = ("both", "novelty", "accuracy")
-_BAD = 1e15  # objective value of an architecture whose metric is missing (NaN): ranks last, keeps pymoo finite
 
 
 class NEvoNAS(Algorithm):
@@ -70,41 +69,37 @@ class NEvoNAS(Algorithm):
 
     def _setup(self) -> None:
         from pymoo.algorithms.moo.nsga2 import NSGA2
-        from pymoo.core.problem import Problem
         from pymoo.operators.crossover.sbx import SBX
         from pymoo.operators.mutation.pm import PM
         from pymoo.operators.sampling.rnd import FloatRandomSampling
-        from pymoo.termination.max_gen import MaximumGenerationTermination
+
+        from nasbench_eval.search.pymoo_bridge import PymooAskTell
 
         self._k = int(self.k_nearest) if self.k_nearest is not None else (3 if self.space.name == "darts" else 5)
         self._shape = (self.space.n_edges, self.space.n_ops)
         n_var = self._shape[0] * self._shape[1]
         n_obj = 2 if self.objectives == "both" else 1
-        self._nsga = NSGA2(pop_size=int(self.population_size), sampling=FloatRandomSampling(),
-                           crossover=SBX(prob=float(self.crossover_prob), eta=float(self.crossover_eta)),
-                           mutation=PM(prob=1.0, prob_var=float(self.mutation_prob_var),
-                                       eta=float(self.mutation_eta)),
-                           eliminate_duplicates=True)
+        nsga = NSGA2(pop_size=int(self.population_size), sampling=FloatRandomSampling(),
+                     crossover=SBX(prob=float(self.crossover_prob), eta=float(self.crossover_eta)),
+                     mutation=PM(prob=1.0, prob_var=float(self.mutation_prob_var), eta=float(self.mutation_eta)),
+                     eliminate_duplicates=True)
         self._n_constr = len(self.problem.constraints)  # handed to pymoo: Deb's constrained domination
-        self._nsga.setup(Problem(n_var=n_var, n_obj=n_obj, n_ieq_constr=self._n_constr, xl=np.zeros(n_var),
-                                 xu=np.ones(n_var)),
-                         termination=MaximumGenerationTermination(10**9),
-                         seed=int(self.rng.integers(2**31 - 1)), verbose=False)
-        self._infills = None
+        self._pymoo = PymooAskTell(nsga, n_var, np.zeros(n_var), np.ones(n_var), n_obj, self.rng, self._decode,
+                                   n_constr=self._n_constr, generations=self.generations)
+        self._nsga = nsga
         self._archive_keys: set[int] = set()
         self._archive: list[np.ndarray] = []
         self.generation = 0
 
     @property
     def finished(self) -> bool:
-        return self.generations is not None and self.generation >= self.generations
+        return self._pymoo.finished
 
     def _decode(self, X: np.ndarray) -> np.ndarray:
         return self.space.decode_alpha(np.asarray(X, dtype=float).reshape(-1, *self._shape))
 
     def ask(self) -> np.ndarray:
-        self._infills = self._nsga.ask()
-        return self._decode(self._infills.get("X"))
+        return self._pymoo.ask()[1]
 
     def novelty(self, archs: np.ndarray) -> np.ndarray:
         """Mean distance to the ``k_nearest`` nearest of {the batch except itself} U {the archive}."""
@@ -124,24 +119,17 @@ class NEvoNAS(Algorithm):
 
     def _tell(self, archs: np.ndarray, ev) -> None:
         fit = self.problem.fitness(ev)
-        if self._infills is None or len(archs) != len(self._infills):
+        if self._pymoo.pending is None or len(archs) != len(self._pymoo.pending):
             return  # a truncated last batch: the run ends here
         nov = self.novelty(archs)
         for a, key in zip(archs, np.atleast_1d(self.space.key(archs)).tolist()):
             if key not in self._archive_keys:
                 self._archive_keys.add(key)
                 self._archive.append(a)
-        f1 = np.where(np.isfinite(fit), -fit / 100.0, _BAD)
+        f1 = -fit / 100.0  # a missing metric (-inf fitness) ranks last: the bridge's finite stand-in
         cols = {"both": [f1, -nov], "accuracy": [f1], "novelty": [-nov]}[self.objectives]
-        self._infills.set("F", np.stack(cols, axis=1))
-        if self._n_constr:
-            G = self.problem.G(ev)
-            self._infills.set("G", np.where(np.isfinite(G), G, _BAD))
-        self._infills.set("fitness", fit)
-        self._infills.set("violation", self.problem.violation(ev))
-        self._infills.set("arch", list(archs))
-        self._nsga.tell(infills=self._infills)
-        self._infills = None
+        self._pymoo.tell(np.stack(cols, axis=1), self.problem.G(ev) if self._n_constr else None, fitness=fit,
+                         violation=self.problem.violation(ev), arch=list(archs))
         self.generation += 1
 
     def result(self) -> np.ndarray:
