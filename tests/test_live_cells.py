@@ -117,3 +117,12 @@ def test_live_grid_runs_resumes_and_reports_like_a_tabular_one(tmp_path, capsys)
     assert a == b and "supernet-nb201-digits" in a and "rmi-digits-small" in a
     tests = (tmp_path / "clean" / "report" / "tests_vs_baseline.csv").read_text()
     assert "rea" in tests
+
+
+def test_example_live_grid_is_a_valid_spec():
+    from pathlib import Path
+
+    from nasbench_eval.runner import load_spec
+
+    s = load_spec(Path(__file__).resolve().parents[1] / "examples" / "live_grid.yaml")
+    assert [p["type"] for p in s.problems] == ["supernet", "rmi"] and s.n_cells == 18
