@@ -4,6 +4,8 @@ torch is imported only when a sub-command runs, so ``nasbench-eval --help`` stay
 """
 from __future__ import annotations
 
+from ._presets import add_preset_arguments
+from ._speed import add_speed_arguments, speed_options
 from ._types import positive_float, positive_int, seed_int
 
 import argparse
@@ -20,10 +22,13 @@ def register(subparsers) -> None:
     sub.required = True
 
     t = sub.add_parser("train-reference", help="train a reference (teacher) model and save a checkpoint")
-    t.add_argument("--dataset", required=True, choices=("cifar10", "cifar100", "digits"))
+    t.add_argument("--dataset", choices=("cifar10", "cifar100", "digits"), default=None,
+                   help="required unless a --preset names it")
     t.add_argument("--data-root", default=None, help="folder with the torchvision CIFAR layout (never downloaded)")
     t.add_argument("--out", required=True, help="checkpoint path (metadata is written to OUT.json)")
-    t.add_argument("--arch", default="resnet20", help="resnet20 | resnet56 | resnet110 | an NB201 arch string")
+    t.add_argument("--arch", default="resnet20",
+                   help="resnet20 | resnet56 | resnet110 | resnet101 (bottleneck, RMI-NAS's CIFAR-100 reference) | "
+                        "an NB201 arch string")
     t.add_argument("--epochs", type=positive_int, default=None, help="default: 200 (CIFAR), 30 (digits)")
     t.add_argument("--seed", type=seed_int, default=0)
     t.add_argument("--batch-size", type=positive_int, default=128)
@@ -33,6 +38,7 @@ def register(subparsers) -> None:
     t.add_argument("--device", default=None, help="cuda / cpu (default: cuda when available)")
     t.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (1 is faster on a busy machine)")
     t.set_defaults(func=_train_reference)
+    add_preset_arguments(t, "rmi train-reference")
 
     s = sub.add_parser("score", help="RMI loss of NB201 architectures (lower = closer to the reference)")
     s.add_argument("archs", nargs="+", metavar="ARCH", help="NB201 arch strings or indices")
@@ -47,7 +53,9 @@ def register(subparsers) -> None:
     s.add_argument("--device", default=None)
     s.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     s.add_argument("--json", action="store_true", help="print one JSON object per architecture")
+    add_speed_arguments(s)
     s.set_defaults(func=_score)
+    add_preset_arguments(s, "rmi score")
 
 
 def _set_threads(n) -> None:
@@ -58,8 +66,11 @@ def _set_threads(n) -> None:
 
 
 def _train_reference(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..live.train import train_reference
 
+    if args.dataset is None:
+        raise ConfigError("rmi train-reference needs --dataset (cifar10, cifar100 or digits) or a --preset naming it")
     _set_threads(args.threads)
     meta = train_reference(args.dataset, args.out, data_root=args.data_root, arch=args.arch, epochs=args.epochs,
                            seed=args.seed, batch_size=args.batch_size, lr=args.lr, C=args.C, N=args.N,
@@ -80,6 +91,8 @@ def _score(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     ops = np.array([nb201.index_to_ops(nb201.to_index(a)) for a in args.archs], dtype=np.int64)
     overrides = {k: getattr(args, k) for k in _SETTINGS if getattr(args, k) is not None}
+    speed = speed_options(args, args.device, "rmi")  # amp / channels-last / compile enter the settings (and cache key)
+    overrides.update(amp=speed.amp, channels_last=speed.channels_last, compile=speed.compile)
     ev = RMIEvaluator.from_checkpoint(args.reference, data=args.data, data_root=args.data_root, cache=args.cache,
                                       device=args.device, settings=SMALL if args.small else PAPER, **overrides)
     res = ev.evaluate(ops)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 from ..errors import ConfigError
+from ._presets import add_preset_arguments
+from ._speed import add_speed_arguments, speed_options
 from ._types import budget_int, finite_float, open_unit, positive_int, seed_int
 
 
@@ -34,7 +36,9 @@ def register(sub) -> None:
                    help="degrade the tabular fitness to this Kendall tau with the truth (ProxyNoiseEvaluator)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
+    add_speed_arguments(p)  # --proxy rmi only
     p.set_defaults(func=_search)
+    add_preset_arguments(p, "search")
 
 
 def parse_params(items: list[str]) -> dict:
@@ -96,8 +100,10 @@ def _proxy_evaluator(args):
             import torch
 
             torch.set_num_threads(args.threads)
+        speed = speed_options(args, None, "rmi")  # the RMI scorer's torch device: CUDA when available
         return RMIEvaluator.from_checkpoint(args.reference, cache=args.rmi_cache, seed=args.seed,
-                                            settings=SMALL if args.rmi_config == "small" else PAPER)
+                                            settings=SMALL if args.rmi_config == "small" else PAPER,
+                                            amp=speed.amp, channels_last=speed.channels_last, compile=speed.compile)
 
 
 def _search(args) -> int:

@@ -13,6 +13,8 @@ import time
 import numpy as np
 
 from ..errors import ConfigError
+from ._presets import add_preset_arguments
+from ._speed import add_speed_arguments, speed_options
 from ._types import nonneg_float, nonneg_int, positive_float, positive_int, probability, seed_int
 
 
@@ -37,6 +39,7 @@ def register(subparsers) -> None:
     s = sub.add_parser("search", parents=[common], help="supernet search with an ask/tell algorithm")
     s.add_argument("--space", choices=("darts", "nb201"), default="nb201")
     s.add_argument("--algorithm", default="evnas",
+    add_speed_arguments(common)
                    help="registered algorithm name (entry point group nasbench_eval.algorithms) or module:Class")
     s.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="algorithm hyper-parameter (JSON value), repeatable, e.g. --param population_size=8")
@@ -57,7 +60,10 @@ def register(subparsers) -> None:
 
     f = sub.add_parser("train-final", parents=[common], help="train a DARTS genotype from scratch")
     f.add_argument("genotype", help="DARTS genotype text, or a file containing it")
+    s.add_argument("--valid-batch-size", type=positive_int, default=1024, help="fitness batch size (default 1024)")
+    s.add_argument("--cutout", type=nonneg_int, default=0, help="cutout length during supernet training (0 = off)")
     f.add_argument("--epochs", type=positive_int, default=600)
+    add_preset_arguments(s, "supernet search")
     f.add_argument("--layers", type=positive_int, default=20)
     f.add_argument("--lr", type=positive_float, default=0.025)
     f.add_argument("--auxiliary-weight", type=nonneg_float, default=0.4, help="0 disables the auxiliary head")
@@ -69,6 +75,7 @@ def register(subparsers) -> None:
 
 def _data(args, final: bool):
     from ..live.data import cifar10_splits, digits_splits
+    add_preset_arguments(f, "supernet train-final")
 
     if args.threads:
         import torch
@@ -111,9 +118,10 @@ def cmd_search(args) -> int:
         epochs=max(args.generations if args.train_mode == "A" else args.pretrain_epochs, 1), bn_mode=args.bn_mode,
         train_mode=args.train_mode, train_on_evaluate=args.train_mode == "A",
         track_running_stats=not args.no_track_running_stats, hard=args.hard, device=args.device,
-        nesterov=args.nesterov, max_batches=args.max_batches, **kw)
+        nesterov=args.nesterov, max_batches=args.max_batches, valid_batch_size=args.valid_batch_size, **kw)
     log = None if args.json else print
     from pathlib import Path
+    kw.update(speed_options(args, args.device).as_dict(), cutout=args.cutout)
 
     from .._io import claim_dir
 
@@ -136,6 +144,7 @@ def cmd_search(args) -> int:
         print(json.dumps(result, indent=1))
     else:
         for c, bench in zip(result["chosen"], result.get("benchmark") or [None] * len(result["chosen"])):
+              "preset": getattr(args, "preset", None), "speed": problem.evaluator.trainer.speed.as_dict(),
             print(f"found: {c['genotype']}  (supernet valid top-1 {c['supernet_valid_acc']:.2f}%)")
             if bench:
                 print("  NB201 benchmark: " + ", ".join(f"{k} {v:.2f}" for k, v in bench.items() if v is not None))
@@ -184,7 +193,8 @@ def cmd_train_final(args) -> int:
                       num_classes=data["num_classes"], C=_or(args.channels, 36), layers=args.layers,
                       epochs=args.epochs, batch_size=_or(args.batch_size, 96), lr=args.lr,
                       auxiliary_weight=args.auxiliary_weight, drop_path=args.drop_path, cutout=args.cutout,
-                      max_batches=args.max_batches, device=args.device, log=None if args.json else print)
+                      max_batches=args.max_batches, device=args.device, log=None if args.json else print,
+                      speed=speed_options(args, args.device))
     net = res.pop("net")
     out = {"genotype": format_genotype(arch), "dataset": args.dataset, "C": _or(args.channels, 36),
            "layers": args.layers, "epochs": args.epochs, "test_acc": res["test_acc"],

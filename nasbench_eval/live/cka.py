@@ -21,9 +21,10 @@ _TINY = 1e-300  # floor for squared norms: a zero Gram matrix gives CKA 0, never
 
 def centred_gram(features: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``H X X^T H`` for ``features`` of shape (n, ...) flattened to (n, d), computed in ``dtype``."""
-    x = features.reshape(features.shape[0], -1).to(dtype)
-    x = x - x.mean(dim=0, keepdim=True)
-    return x @ x.T
+    with torch.autocast(features.device.type, enabled=False):  # mixed-precision training: the Gram stays in dtype
+        x = features.reshape(features.shape[0], -1).to(dtype)
+        x = x - x.mean(dim=0, keepdim=True)
+        return x @ x.T
 
 
 def _cka_from_grams(k: torch.Tensor, l_unit: torch.Tensor) -> torch.Tensor:

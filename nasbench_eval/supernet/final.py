@@ -17,6 +17,7 @@ from torch import nn
 
 from ..spaces import darts as D
 from ..live.data import augment, batches
+from ..live.speed import EXACT, SpeedOptions
 from .mixed import reset_parameters
 from .ops import FactorizedReduce, Identity, ReLUConvBN, darts_op
 from .training import pick_device
@@ -113,10 +114,16 @@ def train_final(arch, train, test, rng: np.random.Generator, *, num_classes: int
                 layers: int = 20, epochs: int = 600, batch_size: int = 96, lr: float = 0.025, momentum: float = 0.9,
                 weight_decay: float = 3e-4, grad_clip: float = 5.0, auxiliary_weight: float = 0.4,
                 drop_path: float = 0.2, cutout: int = 16, crop_pad: int = 4, max_batches: int | None = None,
-                device=None, log=None) -> dict:
-    """Train ``arch`` from scratch on ``train`` and report top-1 (percent) on ``test`` after every epoch."""
+                device=None, log=None, speed: SpeedOptions = EXACT) -> dict:
+    """Train ``arch`` from scratch on ``train`` and report top-1 (percent) on ``test`` after every epoch.
+
+    ``speed`` (:class:`~nasbench_eval.live.speed.SpeedOptions`): mixed precision, channels-last, compile, pinned
+    transfers; the default runs in float32 exactly as before."""
     dev = pick_device(device)
     net = reset_parameters(DartsEvalNetwork(arch, C, layers, num_classes, auxiliary=auxiliary_weight > 0), rng).to(dev)
+    speed.model(net)
+    net._speed = speed  # evaluate() runs the same way
+    forward, scaler = speed.forward_fn(net), speed.scaler(dev)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(epochs, 1))
     gen = torch.Generator().manual_seed(int(rng.integers(2**63)))
@@ -129,16 +136,24 @@ def train_final(arch, train, test, rng: np.random.Generator, *, num_classes: int
         for b, (xb, yb) in enumerate(batches(*train, batch_size, gen)):
             if max_batches is not None and b >= max_batches:
                 break
-            xb = augment(xb, gen, crop_pad, True, cutout).to(dev)
-            yb = yb.to(dev)
+            xb = speed.to_device(augment(xb, gen, crop_pad, True, cutout), dev)
+            yb = speed.to_device(yb, dev)
             opt.zero_grad(set_to_none=True)
-            logits, aux = net(xb)
-            loss = F.cross_entropy(logits, yb)
-            if aux is not None:
-                loss = loss + auxiliary_weight * F.cross_entropy(aux, yb)
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
-            opt.step()
+            with speed.autocast(dev):
+                logits, aux = forward(xb)
+                loss = F.cross_entropy(logits, yb)
+                if aux is not None:
+                    loss = loss + auxiliary_weight * F.cross_entropy(aux, yb)
+            if scaler is None:
+                loss.backward()
+                nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+                opt.step()
+            else:  # fp16: unscale before clipping; a step with inf/NaN gradients is skipped
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
+                nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+                scaler.step(opt)
+                scaler.update()
             losses.append(float(loss.detach()))
         sched.step()
         acc = evaluate(net, *test, device=dev)
@@ -153,7 +168,10 @@ def train_final(arch, train, test, rng: np.random.Generator, *, num_classes: int
 @torch.no_grad()
 def evaluate(net, x, y, batch_size: int = 512, device=None) -> float:
     net.eval()
+    speed = getattr(net, "_speed", EXACT)
+    device = next(net.parameters()).device if device is None else torch.device(device)
     correct = 0
     for xb, yb in batches(x, y, batch_size):
-        correct += int((net(xb.to(device))[0].argmax(1).cpu() == yb).sum())
+        with speed.autocast(device):
+            correct += int((net(speed.to_device(xb, device))[0].argmax(1).cpu() == yb).sum())
     return 100.0 * correct / max(len(y), 1)

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..live.data import augment, batches
+from ..live.speed import EXACT, SpeedOptions
 
 MODES = ("A", "B", "C")
 BN_MODES = ("train", "eval")
@@ -51,16 +52,22 @@ class SupernetTrainer:
     def __init__(self, net, train_data, rng: np.random.Generator, *, epochs: int = 50, lr: float = 0.025,
                  lr_min: float = 0.001, momentum: float = 0.9, weight_decay: float = 3e-4, nesterov: bool = False,
                  batch_size: int = 64, grad_clip: float = 5.0, hard: bool = False, crop_pad: int = 4,
-                 flip: bool = True, cutout: int = 0, max_batches: int | None = None, device=None):
+                 flip: bool = True, cutout: int = 0, max_batches: int | None = None, device=None,
+                 amp: str = "off", channels_last: bool = False, compile: bool = False, pin_memory: bool = False):
         if not isinstance(rng, np.random.Generator):
             raise ConfigError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
         self.device = pick_device(device)
-        self.net = net.to(self.device)
+        self.speed = SpeedOptions(amp=amp, channels_last=channels_last, compile=compile, pin_memory=pin_memory)
+        self.net = self.speed.model(net.to(self.device))
+        self.net._speed = self.speed  # top1_accuracy runs the same way
+        self._forward = self.speed.forward_fn(self.net)
+        self._scaler = self.speed.scaler(self.device)
         self.train_data = train_data
         self.rng = rng
         self.hparams = dict(epochs=epochs, lr=lr, lr_min=lr_min, momentum=momentum, weight_decay=weight_decay,
                             nesterov=nesterov, batch_size=batch_size, grad_clip=grad_clip, hard=hard,
-                            crop_pad=crop_pad, flip=flip, cutout=cutout, max_batches=max_batches)
+                            crop_pad=crop_pad, flip=flip, cutout=cutout, max_batches=max_batches,
+                            **self.speed.as_dict())
         self.optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
                                          nesterov=nesterov)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, max(epochs, 1), eta_min=lr_min)
@@ -95,12 +102,20 @@ class SupernetTrainer:
 
     def step(self, xb, yb, alpha) -> float:
         """One SGD step on one batch with architecture ``alpha`` (grad-norm clipped)."""
-        xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
+        xb, yb = self.speed.to_device(xb, self.device), self.speed.to_device(yb, self.device)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(self.net(xb, alpha, hard=self.hparams["hard"]), yb)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.hparams["grad_clip"])
-        self.optimizer.step()
+        with self.speed.autocast(self.device):
+            loss = F.cross_entropy(self._forward(xb, alpha, hard=self.hparams["hard"]), yb)
+        if self._scaler is None:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.hparams["grad_clip"])
+            self.optimizer.step()
+        else:  # fp16: unscale before clipping; a step with inf/NaN gradients is skipped
+            self._scaler.scale(loss).backward()
+            self._scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.hparams["grad_clip"])
+            self._scaler.step(self.optimizer)
+            self._scaler.update()
         self.version += 1
         return float(loss.detach())
 
@@ -116,12 +131,14 @@ def top1_accuracy(net, x, y, alpha, *, bn_mode: str = "eval", batch_size: int = 
     if bn_mode not in BN_MODES:
         raise ConfigError(f"unknown bn_mode {bn_mode!r}; allowed: {', '.join(BN_MODES)}")
     device = next(net.parameters()).device if device is None else torch.device(device)
+    speed = getattr(net, "_speed", EXACT)  # set by the SupernetTrainer that owns ``net``
     was_training = net.training
     net.train(bn_mode == "train")
     correct = 0
     try:
         for xb, yb in batches(x, y, batch_size):
-            out = net(xb.to(device), alpha, hard=hard)
+            with speed.autocast(device):
+                out = net(speed.to_device(xb, device), alpha, hard=hard)
             correct += int((out.argmax(1).cpu() == yb).sum())
     finally:
         net.train(was_training)
