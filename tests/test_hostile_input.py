@@ -20,6 +20,7 @@ import yaml
 
 from nasbench_eval._io import LOCK, MARKER
 from nasbench_eval.cli import main
+from nasbench_eval.runner.store import ResultStore
 from nasbench_eval.tables.store import default_store_dir, load_store
 
 PAYLOAD = "PWNED"
@@ -186,7 +187,7 @@ def test_run_records_the_computed_hash_and_refuses_an_edited_part(capsys, tmp_pa
     m = json.loads((out / "manifest.json").read_text())
     assert m["data_sha256"] == load_store(default_store_dir()).content_sha256
     assert (out / MARKER).exists() and not (out / LOCK).exists()  # the lock is released
-    part = out / "parts" / "cell-000001" / "runs.arrow"
+    part = ResultStore(out).part_file(1, "runs")  # the chunk file holding cell 1's rows
     raw = bytearray(part.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     part.write_bytes(bytes(raw))

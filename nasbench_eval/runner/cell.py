@@ -55,6 +55,14 @@ def _jsonable(x):
 
 def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
     """Run one cell; return ``{"evaluations", "runs", "chosen"}`` DataFrames (deterministic except wall time)."""
+    return {name: t.to_pandas() for name, t in cell_tables(cell, seed_seq, budget).items()}
+
+
+def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict:
+    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` as Arrow tables built straight from the numpy
+    columns (what the result store writes; no pandas round trip per cell). Deterministic except wall time."""
+    import pyarrow as pa
+
     from ..evaluators.base import Evaluation
     from ..search import Budget, run
     from ..search.registry import resolve_algorithm
@@ -67,18 +75,19 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
     n = len(tr["eval"])
     metrics = list(problem.evaluator.metrics)
     ev = Evaluation({m: np.asarray(tr[m], dtype=float) for m in metrics}, np.asarray(tr["cost"], dtype=float))
-    ids = {"cell": np.full(n, cell.cell, dtype=np.int64), "algorithm": [cell.algorithm["label"]] * n,
-           "problem": [cell.problem["label"]] * n, "seed": np.full(n, cell.seed, dtype=np.int64)}
+    ids = {"cell": np.full(n, cell.cell, dtype=np.int64), "algorithm": pa.repeat(cell.algorithm["label"], n),
+           "problem": pa.repeat(cell.problem["label"], n), "seed": np.full(n, cell.seed, dtype=np.int64)}
     cols = {**ids, "eval": tr["eval"].astype(np.int64), "batch": tr["batch"].astype(np.int64),
-            "key": tr["key"].astype(np.int64), "cost": tr["cost"].astype(float), "cum_cost": tr["cum_cost"],
-            "cached": tr["cached"].astype(bool),
+            "key": tr["key"].astype(np.int64), "cost": tr["cost"].astype(float),
+            "cum_cost": np.asarray(tr["cum_cost"], dtype=float), "cached": tr["cached"].astype(bool),
             "fitness": problem.fitness(ev) if n else np.zeros(0),
             "feasible": problem.feasible(ev) if n else np.zeros(0, dtype=bool)}
     cols.update({m: tr[m] for m in metrics})
     cols.update({k: v for k, v in tr.items() if k.startswith("report_")})
-    evals = pd.DataFrame(cols)
+    evals = pa.table({k: _arrow_column(v) for k, v in cols.items()})
 
-    chosen = _chosen_frame(cell, problem, res.chosen, metrics)
+    chosen = _chosen_columns(cell, problem, res.chosen, metrics)
+    n_chosen = len(chosen["rank"])
     best = _best_chosen(chosen)
     feas_fit = cols["fitness"][cols["feasible"]] if n else np.zeros(0)
     row = {"cell": cell.cell, "algorithm": cell.algorithm["label"], "algorithm_name": cell.algorithm["name"],
@@ -87,45 +96,64 @@ def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, 
            "dataset": cell.problem["dataset"], "seed": cell.seed, "seed_index": cell.seed_index,
            "n_obj": problem.n_obj, "objectives": json.dumps(problem.describe()["objectives"]),
            "evaluations": int(res.evaluations), "total_cost": float(res.total_cost), "stopped_by": res.stopped_by,
-           "n_chosen": len(chosen), "best_fitness": float(feas_fit.max()) if feas_fit.size else np.nan,
+           "n_chosen": n_chosen, "best_fitness": float(feas_fit.max()) if feas_fit.size else np.nan,
            "problem_info": json.dumps(_jsonable(problem.describe()), sort_keys=True),
            "wall_seconds": float(res.wall_seconds)}
     row.update(getattr(cell, "sweep", None) or {})  # swept values: JSON column 'sweep' + one sweep_<param> column each
     if best is not None:
-        row.update({"chosen_key": int(best["key"]), "chosen_arch": best["arch"], "chosen_feasible": best["feasible"]})
-        row.update({f"chosen_{k}": best[k] for k in chosen.columns if k in metrics or k.startswith("report_")})
+        row.update({"chosen_key": int(chosen["key"][best]), "chosen_arch": chosen["arch"][best],
+                    "chosen_feasible": bool(chosen["feasible"][best])})
+        row.update({f"chosen_{k}": chosen[k][best] for k in chosen if k in metrics or k.startswith("report_")})
     if hasattr(problem, "ground_truth"):  # hardware-aware: judged against the exhaustive truth
         from ..judge import run_indicators
 
-        row.update(run_indicators(problem, chosen))
-    runs = pd.DataFrame([row])
-    return {"evaluations": evals, "runs": runs, "chosen": chosen}
+        row.update(run_indicators(problem, pd.DataFrame({k: chosen[k] for k in ("key", problem.proxy_metric)
+                                                         if k in chosen})))
+    runs = pa.Table.from_pylist([row])
+    return {"evaluations": evals, "runs": runs, "chosen": pa.table({k: _arrow_column(v) for k, v in chosen.items()})}
 
 
-def _chosen_frame(cell, problem, chosen: list[dict], metrics: list[str]) -> pd.DataFrame:
+def _arrow_column(v):
+    """A numpy array or list as an Arrow array (strings stay strings; NaN stays a float NaN)."""
+    import pyarrow as pa
+
+    if isinstance(v, pa.Array):
+        return v
+    if isinstance(v, np.ndarray) and v.dtype != object:
+        return pa.array(v)
+    return pa.array(list(v), from_pandas=True)
+
+
+def _chosen_columns(cell, problem, chosen: list[dict], metrics: list[str]) -> dict:
+    """One row per chosen architecture, as columns: ids, key, arch, search metrics, report_* metrics, objectives
+    (obj_j), fitness and feasibility."""
     from ..evaluators.base import Evaluation
 
-    rows = []
-    for rank, c in enumerate(chosen):
-        m = {k: (np.nan if v is None else v) for k, v in c["metrics"].items()}
-        rows.append({"cell": cell.cell, "algorithm": cell.algorithm["label"], "problem": cell.problem["label"],
-                     "seed": cell.seed, "rank": rank, "key": c["index"], "arch": c["arch"],
-                     **{k: m.get(k, np.nan) for k in metrics},
-                     **{f"report_{k}": v for k, v in m.items() if k not in metrics}})
-    df = pd.DataFrame(rows, columns=None if rows else ["cell", "algorithm", "problem", "seed", "rank", "key",
-                                                        "arch"])
-    if rows:
-        ev = Evaluation({k: df[k].to_numpy(float) for k in metrics}, np.zeros(len(df)))
-        F = problem.F(ev)
-        for j in range(F.shape[1]):
-            df[f"obj_{j}"] = F[:, j]
-        df["fitness"] = problem.fitness(ev)
-        df["feasible"] = problem.feasible(ev)
-    return df
+    n = len(chosen)
+    cols: dict = {"cell": np.full(n, cell.cell, dtype=np.int64), "algorithm": [cell.algorithm["label"]] * n,
+                  "problem": [cell.problem["label"]] * n, "seed": np.full(n, cell.seed, dtype=np.int64),
+                  "rank": np.arange(n, dtype=np.int64), "key": np.array([c["index"] for c in chosen], dtype=np.int64),
+                  "arch": [c["arch"] for c in chosen]}
+    if not n:
+        return cols
+    ms = [{k: (np.nan if v is None else v) for k, v in c["metrics"].items()} for c in chosen]
+    for k in metrics:
+        cols[k] = np.array([m.get(k, np.nan) for m in ms], dtype=float)
+    report = list(dict.fromkeys(k for m in ms for k in m if k not in metrics))  # order of first appearance
+    for k in report:
+        cols[f"report_{k}"] = [m.get(k, np.nan) for m in ms]  # Arrow infers the type (NaN = missing)
+    ev = Evaluation({k: cols[k] for k in metrics}, np.zeros(n))
+    F = problem.F(ev)
+    for j in range(F.shape[1]):
+        cols[f"obj_{j}"] = F[:, j]
+    cols["fitness"] = problem.fitness(ev)
+    cols["feasible"] = problem.feasible(ev)
+    return cols
 
 
-def _best_chosen(chosen: pd.DataFrame):
-    if chosen.empty:
+def _best_chosen(chosen: dict):
+    """Row index of the best chosen architecture (feasible first, then fitness), or None when nothing was chosen."""
+    if not len(chosen["rank"]):
         return None
     score = np.where(chosen["feasible"], chosen["fitness"], -np.inf)
-    return chosen.iloc[int(np.argmax(score))]
+    return int(np.argmax(score))

@@ -12,7 +12,7 @@ from .backends import get_backend
 from .spec import Spec, check_problems, load_spec
 from .provenance import changes, collect, refusal_message
 from .._io import folder_lock
-from .store import ResultStore, ResultStoreError, _now
+from .store import ChunkWriter, ResultStore, ResultStoreError, _now
 
 
 class CodeChangeWarning(UserWarning):
@@ -29,7 +29,9 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
     """Run the cells of ``spec`` not yet in ``out`` and merge the store.
 
     cells: optional iterable of cell ids to run (a subset; the store stays incomplete until all are done).
-    on_cell: optional callback ``f(cell_id)`` after each cell is saved (progress hooks, tests).
+    on_cell: optional callback ``f(cell_id)`` after each cell finishes (progress hooks, tests). Finished cells are
+        saved in chunks (a worker's every 256 cells or 10 s, the rest at the end); an exception raised by the
+        callback or by a cell (e.g. ``KeyboardInterrupt``) first saves every cell finished so far.
     allow_code_change: resume even though the algorithms' resolved parameters or code, or nasbench-eval's code,
         differ from what the folder recorded (refused otherwise); the change is recorded in the manifest.
     Returns a summary: cells run / skipped, whether the store is complete, and where the time went.
@@ -70,17 +72,21 @@ def _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_
         bar = tqdm(total=spec.n_cells, initial=len(done), desc=spec.name, unit="cell")
     t_write = 0.0
     t_run0 = time.perf_counter()
+    writer = ChunkWriter(store)  # in-process and Ray cells: streamed into chunks here
     try:
         for cell_id, tables in runner(todo, spec.budget, jobs, out=str(out)):
-            if tables is not None:  # backends without a shared disk hand the tables back
+            if tables is not None:  # the serial backend and backends without a shared disk hand the tables back
                 tw = time.perf_counter()
-                store.write_cell(cell_id, tables)
+                writer.add(cell_id, tables)
                 t_write += time.perf_counter() - tw
             if bar is not None:
                 bar.update(1)
             if on_cell is not None:
                 on_cell(cell_id)
     finally:
+        tw = time.perf_counter()
+        writer.flush()  # also on an interrupt: every finished cell is kept
+        t_write += time.perf_counter() - tw
         if bar is not None:
             bar.close()
     t_run = time.perf_counter() - t_run0

@@ -4,9 +4,13 @@ Layout of ``OUT``::
 
     manifest.json               spec (normalised) + its sha256, package version, benchmark-data sha256, git commit,
                                 created/updated time, complete flag, sha256 + row count of each merged table
-    parts/cell-000012/          one finished cell (evaluations/runs/chosen as Arrow IPC files + checksums.json with
-                                their sha256, checked at merge); the folder is written under a temporary name and
-                                renamed into place, so it exists only when whole
+    parts/chunk-000012-000075/  finished cells (here cells 12..75 or a subset of them): evaluations/runs/chosen as
+                                Arrow IPC files holding the rows of all its cells + checksums.json (each file's
+                                sha256, checked at merge, the cells it holds and each cell's columns). A chunk is
+                                written under a temporary name and renamed into place, so it exists only when whole:
+                                a cell is either wholly written or absent. Each worker streams its finished cells into
+                                chunks (every 256 cells or 10 s, at the end of its task and on an interrupt).
+                                ``parts/cell-000012/`` (one cell per folder) is what older versions wrote; still read
     .nasbench-eval              ownership marker: only a folder carrying it (or empty) is written into
     .lock                       while a run writes the folder (pid + host); a second run is refused
     evaluations.parquet         one row per evaluation (tidy long format)
@@ -17,19 +21,23 @@ Layout of ``OUT``::
     truth_thresholds.parquet    hardware-aware problems: the judged thresholds (quantile, merge note, feasible archs,
                                 constrained optimum and oracle test accuracy)
 
-Every file is written to a temporary name and moved into place with ``os.replace``. Resume = skip the cells whose
-part folder exists. ``wall_seconds`` (runs table) is the only column that differs between two runs of one spec;
-:func:`compare_results` leaves it out.
+Every file is written to a temporary name and moved into place with ``os.replace``. Resume = skip the cells held by
+a part folder. The merge reads the parts one group at a time (parts whose cell ranges overlap), in cell order, and
+streams fixed-size Parquet row groups: linear in the number of rows, memory bounded by a group, and the merged files
+do not depend on how the cells were chunked (serial, joblib and Ray give the same bytes). ``wall_seconds`` (runs
+table) is the only column that differs between two runs of one spec; :func:`compare_results` leaves it out.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +54,11 @@ TRUTH_TABLES = ("truth_fronts", "truth_thresholds")  # the judge's truth of the 
 SORT = {"evaluations": ["cell", "eval", "batch"], "runs": ["cell"], "chosen": ["cell", "rank"]}
 KIND = "results"
 PART_SUMS = "checksums.json"
+CHUNK_CELLS = 256  # a worker writes a chunk every this many finished cells ...
+CHUNK_SECONDS = 10.0  # ... or this many seconds after the first unsaved one (what an interrupt can lose at most)
+ROW_GROUP = 1 << 17  # rows per Parquet row group of the merged tables (fixed, so the bytes do not depend on chunks)
+_CHUNK_RE = re.compile(r"chunk-(\d{6})-(\d{6})")
+_CELL_RE = re.compile(r"cell-(\d{6})")
 _OURS = {"manifest.json", "parts", "report", ".lock", *(f"{t}.parquet" for t in TABLES + TRUTH_TABLES)}
 
 
@@ -172,50 +185,75 @@ class ResultStore:
         atomic_write_bytes(self.manifest_path, (json.dumps(m, indent=2, sort_keys=True) + "\n").encode())
 
     def part_dir(self, cell: int) -> Path:
+        """The folder an older version wrote one cell into (still read; new runs write chunks)."""
         return self.parts / f"cell-{cell:06d}"
 
-    def done_cells(self) -> set[int]:
-        if not self.parts.exists():
-            return set()
-        return {int(p.name[5:]) for p in self.parts.glob("cell-*") if p.is_dir() and re.fullmatch(r"cell-\d{6}", p.name)}
+    def part_file(self, cell: int, name: str) -> Path:
+        """The Arrow file of table ``name`` holding ``cell``'s rows (KeyError when the cell is not saved)."""
+        for part in self._parts():
+            if cell in part.cells:
+                return part.path / f"{name}.arrow"
+        raise KeyError(f"cell {cell} is not saved in {self.parts}")
 
-    def write_cell(self, cell: int, tables: dict[str, pd.DataFrame]) -> None:
+    def done_cells(self) -> set[int]:
+        """Cells held by a whole part folder (chunk or older one-cell folder)."""
+        return {c for part in self._parts() for c in part.cells}
+
+    def _parts(self) -> list["_Part"]:
+        if not self.parts.exists():
+            return []
+        out = []
+        for p in sorted(self.parts.iterdir()):
+            if not p.is_dir():
+                continue
+            if _CHUNK_RE.fullmatch(p.name):
+                out.append(_read_chunk_index(p))
+            elif _CELL_RE.fullmatch(p.name):
+                out.append(_Part(p, [int(p.name[5:])], None))
+        return out
+
+    def write_cell(self, cell: int, tables: dict) -> None:
+        """Save one cell (a chunk of one); :class:`ChunkWriter` saves many at once."""
+        self.write_chunk([(cell, tables)])
+
+    def write_chunk(self, items: list[tuple[int, dict]]) -> list[int]:
+        """Save finished cells ``[(cell_id, {"evaluations", "runs", "chosen"}), ...]`` (Arrow tables or DataFrames)
+        as one chunk folder, atomically; returns the saved cell ids."""
         import pyarrow as pa
         import pyarrow.feather as feather
 
-        tmp = Path(tempfile.mkdtemp(dir=self.parts, prefix=f".tmp-{cell:06d}-"))
+        if not items:
+            return []
+        items = sorted(items, key=lambda it: it[0])
+        cells = [int(c) for c, _ in items]
+        if len(set(cells)) != len(cells):
+            raise ResultStoreError(f"a chunk cannot hold a cell twice (cells {cells})")
+        final = self.parts / f"chunk-{cells[0]:06d}-{cells[-1]:06d}"
+        if final.exists():
+            raise ResultStoreError(f"{final} exists already: cells {cells[0]}..{cells[-1]} were saved by another run "
+                                   "(only one run may write a result folder)")
+        tmp = Path(tempfile.mkdtemp(dir=self.parts, prefix=f".tmp-{cells[0]:06d}-"))
         try:
-            sums = {}
+            index: dict = {"cells": cells, "columns": {}}
             for name in TABLES:
-                feather.write_feather(pa.Table.from_pandas(tables[name], preserve_index=False),
-                                      tmp / f"{name}.arrow", compression="uncompressed")
-                sums[f"{name}.arrow"] = sha256_file(tmp / f"{name}.arrow")
-            (tmp / PART_SUMS).write_text(json.dumps(sums, sort_keys=True))
-            os.replace(tmp, self.part_dir(cell))
+                tabs = [as_arrow(t[name]) for _, t in items]
+                sets: list[list[str]] = []
+                of_cell = []
+                for t in tabs:
+                    cols = t.column_names
+                    if cols not in sets:
+                        sets.append(cols)
+                    of_cell.append(sets.index(cols))
+                index["columns"][name] = {"sets": sets, "of_cell": of_cell}
+                table = pa.concat_tables(tabs, promote_options="permissive") if len(tabs) > 1 else tabs[0]
+                feather.write_feather(table, tmp / f"{name}.arrow", compression="lz4")
+                index[f"{name}.arrow"] = sha256_file(tmp / f"{name}.arrow")
+            (tmp / PART_SUMS).write_text(json.dumps(index, sort_keys=True))
+            os.replace(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-
-    def _read_part(self, cell: int, name: str) -> pd.DataFrame:
-        import pyarrow.feather as feather
-
-        path = self.part_dir(cell) / f"{name}.arrow"
-        redo = f"delete {path.parent} and rerun to recompute that cell"
-        try:
-            sums = json.loads((path.parent / PART_SUMS).read_text(encoding="utf-8"))
-            want = sums.get(path.name) if isinstance(sums, dict) else None
-        except (OSError, ValueError, RecursionError):
-            want = None
-        if not isinstance(want, str):
-            raise ResultStoreError(f"part {path.parent} has no readable {PART_SUMS} (written by an older version, or "
-                                   f"edited); {redo}")
-        try:
-            if sha256_file(path) != want:
-                raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); {redo}")
-            return feather.read_table(path).to_pandas()
-        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
-            raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); delete "
-                                   f"{path.parent} and rerun to recompute that cell") from None
+        return cells
 
     def tables_intact(self, m: dict) -> bool:
         """True when every merged table exists and matches the sha256 recorded in the manifest."""
@@ -228,27 +266,226 @@ class ResultStore:
         return True
 
     def merge(self, spec) -> dict:
-        """Concatenate all parts (canonical cell order) into the three Parquet tables; mark the manifest complete."""
+        """Concatenate all parts (canonical cell order) into the three Parquet tables; mark the manifest complete.
+
+        Linear: every part file is read (and its checksum verified) once per table, one group of parts with
+        overlapping cell ranges at a time; rows are written in fixed-size row groups."""
         m = self.read_manifest()
-        cells = sorted(c for c in self.done_cells() if c < spec.n_cells)  # a stray part of no cell is never merged
+        n = spec.n_cells
+        owner: dict[int, _Part] = {}
+        for part in self._parts():
+            for c in part.cells:
+                if c in owner:
+                    raise ResultStoreError(f"cell {c} is saved twice ({owner[c].path} and {part.path}); delete one "
+                                           "of the two folders and rerun")
+                owner[c] = part
+        cells = sorted(c for c in owner if c < n)  # a stray part of no cell is never merged
+        parts = sorted({id(p): p for c, p in owner.items() if c < n}.values(), key=lambda p: p.cells[0])
         files = {}
         for name in TABLES:
-            frames = [f for f in (self._read_part(c, name) for c in cells) if len(f)]
-            df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-            if len(df):
-                df = df.sort_values(SORT[name], kind="stable").reset_index(drop=True)
             path = self.out / f"{name}.parquet"
-            atomic_write_parquet(path, df)
-            files[name] = {"file": path.name, "rows": int(len(df)), "sha256": sha256_file(path)}
+            _merge_table(parts, name, n, path)
+            files[name] = {"file": path.name, "rows": _parquet_rows(path), "sha256": sha256_file(path)}
         truth = _truth_tables(spec)
         for name, df in truth.items():
             path = self.out / f"{name}.parquet"
             atomic_write_parquet(path, df)
             files[name] = {"file": path.name, "rows": int(len(df)), "sha256": sha256_file(path)}
         m["truth"] = {"tables": list(truth), "problems": sorted(set(truth["truth_thresholds"].get("problem", [])))}
-        m.update(files=files, complete=len(cells) == spec.n_cells, cells_done=len(cells), updated=_now())
+        m.update(files=files, complete=len(cells) == n, cells_done=len(cells), updated=_now())
         self.write_manifest(m)
         return m
+
+
+class ChunkWriter:
+    """Streams finished cells into chunk folders of ``store``: a chunk every ``max_cells`` cells or ``max_seconds``
+    after the first unsaved cell, and on :meth:`flush` (end of a task, an interrupt). ``add`` returns the cells saved
+    by that call (usually none)."""
+
+    def __init__(self, store: ResultStore, max_cells: int = CHUNK_CELLS, max_seconds: float = CHUNK_SECONDS):
+        self.store, self.max_cells, self.max_seconds = store, int(max_cells), float(max_seconds)
+        self._buf: list[tuple[int, dict]] = []
+        self._t0 = 0.0
+
+    def add(self, cell: int, tables: dict) -> list[int]:
+        if not self._buf:
+            self._t0 = time.monotonic()
+        self._buf.append((int(cell), {k: as_arrow(v) for k, v in tables.items()}))
+        if len(self._buf) >= self.max_cells or time.monotonic() - self._t0 >= self.max_seconds:
+            return self.flush()
+        return []
+
+    def flush(self) -> list[int]:
+        buf, self._buf = self._buf, []
+        return self.store.write_chunk(buf)
+
+
+def as_arrow(t):
+    """An Arrow table (a DataFrame is converted without its index)."""
+    import pyarrow as pa
+
+    if isinstance(t, pa.Table):
+        return t
+    return pa.Table.from_pandas(t, preserve_index=False).replace_schema_metadata(None)
+
+
+@dataclass
+class _Part:
+    """One part folder: the cells it holds (sorted) and its index (``None`` for an older one-cell folder)."""
+
+    path: Path
+    cells: list[int]
+    index: dict | None
+
+    def redo(self) -> str:
+        return f"delete {self.path} and rerun to recompute its cells"
+
+    def checksum(self, name: str):
+        sums = self.index
+        if sums is None:  # older one-cell folder: checksums.json holds only the sums
+            try:
+                sums = json.loads((self.path / PART_SUMS).read_text(encoding="utf-8"))
+            except (OSError, ValueError, RecursionError):
+                sums = None
+        want = sums.get(f"{name}.arrow") if isinstance(sums, dict) else None
+        if not isinstance(want, str):
+            raise ResultStoreError(f"part {self.path} has no readable {PART_SUMS} (written by an older version, or "
+                                   f"edited); {self.redo()}")
+        return want
+
+    def columns(self, name: str, schema) -> list[list[str]]:
+        """Each cell's columns of table ``name``, aligned with ``cells``."""
+        if self.index is None:
+            return [list(schema.names)]
+        cols = self.index["columns"][name]
+        return [cols["sets"][i] for i in cols["of_cell"]]
+
+    def schema(self, name: str):
+        import pyarrow as pa
+
+        path = self.path / f"{name}.arrow"
+        try:
+            with pa.memory_map(str(path)) as src:
+                return pa.ipc.open_file(src).schema.remove_metadata()
+        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+            if path.is_file() and sha256_file(path) != self.checksum(name):
+                raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); "
+                                       f"{self.redo()}") from None
+            raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); "
+                                   f"{self.redo()}") from None
+
+    def read(self, name: str):
+        """The table, after checking the file against its recorded sha256 (read once, from memory)."""
+        import pyarrow as pa
+
+        path = self.path / f"{name}.arrow"
+        want = self.checksum(name)
+        try:
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != want:
+                raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); "
+                                       f"{self.redo()}")
+            table = pa.ipc.open_file(pa.py_buffer(data)).read_all().replace_schema_metadata(None)
+        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+            raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); "
+                                   f"{self.redo()}") from None
+        if name == "runs":  # one row per cell: the rows must be the cells the index names
+            got = sorted(table.column("cell").to_pylist()) if "cell" in table.column_names else None
+            if got != self.cells:
+                raise ResultStoreError(f"part {self.path} holds other cells than its {PART_SUMS} lists; "
+                                       f"{self.redo()}")
+        return table
+
+
+def _read_chunk_index(path: Path) -> _Part:
+    try:
+        index = json.loads((path / PART_SUMS).read_text(encoding="utf-8"))
+        cells = [int(c) for c in index["cells"]]
+        ok = (cells == sorted(set(cells)) and bool(cells) and all(
+            len(index["columns"][t]["of_cell"]) == len(cells) for t in TABLES))
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise ResultStoreError(f"part {path} has no readable {PART_SUMS} (interrupted copy, or edited); delete "
+                               f"{path} and rerun to recompute its cells")
+    return _Part(path, cells, index)
+
+
+def _overlap_groups(parts: list[_Part]) -> list[list[_Part]]:
+    """Parts (sorted by first cell) grouped so that groups hold disjoint, increasing cell ranges."""
+    groups: list[list[_Part]] = []
+    hi = -1
+    for p in parts:
+        if groups and p.cells[0] <= hi:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+        hi = max(hi, p.cells[-1])
+    return groups
+
+
+def _merge_table(parts: list[_Part], name: str, n_cells: int, path: Path) -> None:
+    """Write table ``name`` of all ``parts`` (rows of cells < ``n_cells``) to ``path``, sorted by ``SORT[name]``.
+
+    Column order: first appearance over the cells in canonical order; types: the permissive union over the parts
+    (e.g. a column missing from some cells becomes nullable). Neither depends on how cells were chunked."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if not parts:
+        atomic_write_parquet(path, pd.DataFrame())
+        return
+    schemas = [p.schema(name) for p in parts]
+    per_cell = sorted((c, cols) for p, s in zip(parts, schemas) for c, cols in zip(p.cells, p.columns(name, s))
+                      if c < n_cells)
+    order = list(dict.fromkeys(col for _, cols in per_cell for col in cols))
+    unified = pa.unify_schemas(schemas, promote_options="permissive")
+    schema = pa.schema([unified.field(c) for c in order])
+    keys = [(k, "ascending") for k in SORT[name]]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            pending, rows = [], 0
+            for group in _overlap_groups(parts):
+                t = pa.concat_tables([_conform(p.read(name), schema) for p in group])
+                if any(c >= n_cells for p in group for c in p.cells):
+                    t = t.filter(pc.less(t.column("cell"), n_cells))
+                if len(t) > 1:
+                    t = t.take(pc.sort_indices(t, sort_keys=keys))
+                pending.append(t)
+                rows += len(t)
+                while rows >= ROW_GROUP:  # fixed-size row groups, whatever the groups' sizes
+                    buf = pa.concat_tables(pending)
+                    writer.write_table(buf.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+                    pending, rows = [buf.slice(ROW_GROUP)], len(buf) - ROW_GROUP
+            if rows:
+                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _conform(t, schema):
+    """``t`` with exactly ``schema``'s columns (missing ones null) and types."""
+    import pyarrow as pa
+
+    cols = []
+    for f in schema:
+        if f.name in t.column_names:
+            c = t.column(f.name)
+            cols.append(c if c.type == f.type else c.cast(f.type))
+        else:
+            cols.append(pa.nulls(len(t), f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def _truth_tables(spec) -> dict[str, pd.DataFrame]:

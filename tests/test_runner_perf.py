@@ -1,0 +1,214 @@
+"""Chunked result parts: a cell is wholly saved or absent, resume mid-chunk, checksums per chunk file, older
+one-cell parts still merge, and the merged files do not depend on how the cells were chunked (same bytes)."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from nasbench_eval.runner import ResultStoreError, compare_results, parse_spec, run_experiment
+from nasbench_eval.runner.cell import cell_tables
+from nasbench_eval.runner.experiment import cell_seeds
+from nasbench_eval.runner.store import TABLES, ChunkWriter, ResultStore
+
+
+def spec(seeds=3, evals=30):
+    """Two problems with different columns (nb201 vs hardware-aware) so chunks mix column sets."""
+    return parse_spec({"name": "perf", "root_seed": 5, "seeds": seeds, "budget": {"evaluations": evals},
+                       "algorithms": ["random", {"name": "rea", "params": {"population_size": 10, "sample_size": 3}}],
+                       "problems": [{"type": "nb201", "dataset": "cifar10"},
+                                    {"type": "hw", "dataset": "cifar10", "device": "fpga", "metric": "latency",
+                                     "quantile": 0.5}]})
+
+
+@pytest.fixture(scope="module")
+def computed():
+    s = spec()
+    seeds = cell_seeds(s.root_seed, s.n_cells)
+    return s, {c.cell: cell_tables(c, seeds[c.cell], s.budget) for c in s.cells()}
+
+
+def opened(out, s) -> ResultStore:
+    """A result folder opened as ``run_experiment`` opens it (data hash + code provenance), so it resumes."""
+    from nasbench_eval.runner.provenance import collect
+    from nasbench_eval.tables.store import get_store
+
+    store = ResultStore(out)
+    store.open(s, get_store().content_sha256, provenance=collect(s))
+    return store
+
+
+def write(out, s, tables, chunks) -> dict:
+    """Save ``tables`` grouped as ``chunks`` (lists of cell ids) and merge; returns the manifest."""
+    store = opened(out, s)
+    for ids in chunks:
+        store.write_chunk([(c, tables[c]) for c in ids])
+    return store.merge(s)
+
+
+def shas(m, names=TABLES):
+    return {n: m["files"][n]["sha256"] for n in names}
+
+
+def test_merged_bytes_do_not_depend_on_chunking(computed, tmp_path):
+    s, tables = computed
+    ids = list(range(s.n_cells))
+    one = write(tmp_path / "one", s, tables, [ids])
+    singles = write(tmp_path / "singles", s, tables, [[c] for c in ids])
+    rng = np.random.default_rng(0)
+    perm = [int(c) for c in rng.permutation(ids)]
+    mixed = write(tmp_path / "mixed", s, tables, [perm[:5], perm[5:6], perm[6:]])  # overlapping cell ranges
+    assert one["complete"] and one["cells_done"] == s.n_cells
+    assert shas(one) == shas(singles) == shas(mixed)
+    assert compare_results(tmp_path / "one", tmp_path / "mixed") == []
+    parts = sorted(p.name for p in (tmp_path / "mixed" / "parts").iterdir())
+    assert len(parts) == 3 and all(p.startswith("chunk-") for p in parts)
+
+
+def test_merged_tables_equal_the_cells_tables(computed, tmp_path):
+    """Column order = first appearance over the cells in canonical order; values as each cell produced them."""
+    import pandas as pd
+
+    from nasbench_eval.runner import load_results
+
+    s, tables = computed
+    write(tmp_path / "r", s, tables, [list(range(s.n_cells))[::-1][i:i + 4] for i in range(0, s.n_cells, 4)])
+    r = load_results(tmp_path / "r")
+    for name in TABLES:
+        want = pd.concat([tables[c][name].to_pandas() for c in range(s.n_cells)], ignore_index=True)
+        got = getattr(r, name)
+        assert list(got.columns) == list(want.columns)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=True)
+    assert "hv" in " ".join(r.runs.columns) or "gap" in " ".join(r.runs.columns)  # hw indicators present
+
+
+def test_joblib_and_serial_give_the_same_bytes(tmp_path):
+    s = spec(seeds=4)
+    a = run_experiment(s, tmp_path / "serial", progress=False)
+    b = run_experiment(s, tmp_path / "joblib", backend="joblib", jobs=2, progress=False)
+    assert a["complete"] and b["complete"]
+    ma = json.loads((tmp_path / "serial" / "manifest.json").read_text())
+    mb = json.loads((tmp_path / "joblib" / "manifest.json").read_text())
+    assert shas(ma, ("evaluations", "chosen")) == shas(mb, ("evaluations", "chosen"))  # runs: wall_seconds differ
+    assert compare_results(tmp_path / "serial", tmp_path / "joblib") == []
+
+
+def test_resume_after_a_worker_died_mid_chunk(computed, tmp_path):
+    """A chunk being written when the process died leaves only a temporary folder: its cells are absent, rerun on
+    resume, and the store equals a clean run."""
+    s, tables = computed
+    out = tmp_path / "r"
+    store = opened(out, s)
+    store.write_chunk([(c, tables[c]) for c in (0, 1, 2)])
+    half = store.parts / ".tmp-000003-dead"  # what os.replace never moved into place
+    half.mkdir()
+    (half / "evaluations.arrow").write_bytes(b"partial")
+    assert store.done_cells() == {0, 1, 2}
+    ran = []
+    r = run_experiment(s, out, progress=False, on_cell=ran.append)
+    assert r["skipped"] == 3 and sorted(ran) == list(range(3, s.n_cells)) and r["complete"]
+    assert not half.exists()
+    run_experiment(s, tmp_path / "clean", progress=False)
+    assert compare_results(out, tmp_path / "clean") == []
+
+
+def test_a_failing_cell_keeps_the_finished_ones(tmp_path, monkeypatch):
+    import nasbench_eval.runner.cell as cell_mod
+
+    s = spec(seeds=2)
+    real, calls = cell_mod.cell_tables, []
+
+    def flaky(cell, ss, budget):
+        calls.append(cell.cell)
+        if len(calls) == 4:
+            raise RuntimeError("boom")
+        return real(cell, ss, budget)
+
+    monkeypatch.setattr(cell_mod, "cell_tables", flaky)
+    with pytest.raises(RuntimeError, match="boom"):
+        run_experiment(s, tmp_path / "r", progress=False)
+    assert ResultStore(tmp_path / "r").done_cells() == set(calls[:3])
+    monkeypatch.setattr(cell_mod, "cell_tables", real)
+    r = run_experiment(s, tmp_path / "r", progress=False)
+    assert r["skipped"] == 3 and r["complete"]
+
+
+def test_chunk_writer_flushes_by_count_and_on_demand(computed, tmp_path):
+    s, tables = computed
+    store = ResultStore(tmp_path / "r")
+    store.open(s, None)
+    w = ChunkWriter(store, max_cells=3, max_seconds=1e9)
+    saved = [w.add(c, tables[c]) for c in range(5)]
+    assert saved == [[], [], [0, 1, 2], [], []] and store.done_cells() == {0, 1, 2}
+    assert w.flush() == [3, 4] and w.flush() == []
+    assert sorted(p.name for p in store.parts.iterdir()) == ["chunk-000000-000002", "chunk-000003-000004"]
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda p: p.joinpath("evaluations.arrow").write_bytes(_flip(p / "evaluations.arrow")), "checksum"),
+    (lambda p: p.joinpath("chosen.arrow").write_bytes(p.joinpath("chosen.arrow").read_bytes()[:40]), "checksum"),
+    (lambda p: _edit_index(p, lambda ix: ix.update(cells=ix["cells"][:-1])), "readable|other cells"),
+    (lambda p: p.joinpath("checksums.json").write_text("{"), "readable"),
+])
+def test_a_damaged_chunk_is_refused_at_merge(computed, tmp_path, damage, words):
+    s, tables = computed
+    out = tmp_path / "r"
+    write(out, s, tables, [[0, 1, 2], list(range(3, s.n_cells))])
+    chunk = out / "parts" / "chunk-000000-000002"
+    damage(chunk)
+    (out / "runs.parquet").write_bytes(b"")  # forces a re-merge
+    with pytest.raises(ResultStoreError, match=words) as e:
+        run_experiment(s, out, progress=False)
+    assert str(chunk) in str(e.value) and "delete" in str(e.value)
+
+
+def test_older_one_cell_parts_still_merge(computed, tmp_path):
+    """Folders written by versions with one part folder per cell (pandas -> Arrow files + checksums) resume."""
+    import pyarrow.feather as feather
+
+    from nasbench_eval._io import sha256_file
+
+    s, tables = computed
+    out = tmp_path / "old"
+    store = opened(out, s)
+    for c in (0, 2, 5):
+        d = store.part_dir(c)
+        d.mkdir()
+        sums = {}
+        for name in TABLES:
+            import pyarrow as pa
+
+            feather.write_feather(pa.Table.from_pandas(tables[c][name].to_pandas(), preserve_index=False),
+                                  d / f"{name}.arrow", compression="uncompressed")
+            sums[f"{name}.arrow"] = sha256_file(d / f"{name}.arrow")
+        (d / "checksums.json").write_text(json.dumps(sums))
+    r = run_experiment(s, out, progress=False)
+    assert r["skipped"] == 3 and r["complete"]
+    run_experiment(s, tmp_path / "clean", progress=False)
+    assert compare_results(out, tmp_path / "clean") == []
+
+
+def test_a_cell_saved_twice_is_refused(computed, tmp_path):
+    s, tables = computed
+    out = tmp_path / "r"
+    write(out, s, tables, [list(range(s.n_cells))])
+    twin = out / "parts" / "chunk-000001-000001"
+    shutil.copytree(out / "parts" / "chunk-000000-000011", twin)
+    ix = json.loads((twin / "checksums.json").read_text())
+    assert ix["cells"][0] == 0
+    with pytest.raises(ResultStoreError, match="saved twice"):
+        ResultStore(out).merge(s)
+
+
+def _flip(path):
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    return bytes(raw)
+
+
+def _edit_index(path, fn):
+    ix = json.loads((path / "checksums.json").read_text())
+    fn(ix)
+    (path / "checksums.json").write_text(json.dumps(ix))
