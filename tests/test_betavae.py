@@ -146,7 +146,7 @@ def test_latent_metrics_on_known_codes():
 
 
 @pytest.mark.parametrize("kw, match, exc", [
-    ({"dataset": "svhn"}, "unknown dataset 'svhn'; allowed: digits, mnist, cifar10", UnknownNameError),
+    ({"dataset": "svhn"}, "unknown dataset 'svhn'; allowed: digits, mnist-5k, mnist, cifar10", UnknownNameError),
     ({"sparsities": (0.5, 1.0)}, r"sparsities \(each sparsity\) must be in \[0.0, 1.0\); got 1.0", ConfigError),
     ({"sparsities": (-0.1,)}, r"must be in \[0.0, 1.0\); got -0.1", ConfigError),
     ({"betas": (-1.0,)}, r"betas \(each beta\) must be in \[0.0, inf\); got -1.0", ConfigError),

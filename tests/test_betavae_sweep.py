@@ -85,7 +85,7 @@ def test_atomic_write_replaces_whole_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, msg", [
-    (["--dataset", "svhn"], "unknown dataset 'svhn'; allowed: digits, mnist, cifar10"),
+    (["--dataset", "svhn"], "unknown dataset 'svhn'; allowed: digits, mnist-5k, mnist, cifar10"),
     (["--sparsities", "0,1.2"], r"sparsities (each sparsity) must be in [0.0, 1.0); got 1.2"),
     (["--sparsities", "0,half"], "--sparsities must be comma-separated numbers; got '0,half'"),
     (["--seeds", "1.5"], "--seeds must be comma-separated integers; got '1.5'"),

@@ -18,7 +18,10 @@ def register(subparsers) -> None:
     sub.required = True
     s = sub.add_parser("sweep", help="train one model per (beta, seed), prune at each sparsity, evaluate, report",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    s.add_argument("--dataset", default="digits", help="digits (offline, bundled with scikit-learn), mnist, cifar10")
+    s.add_argument("--dataset", default="digits",
+                   help="digits (offline, bundled with scikit-learn); mnist-5k (offline, 5,000 real MNIST images, "
+                        "fixed stratified 3,500/500/1,000 split; pip install 'nasbench-eval[mnist]'); mnist (the "
+                        "full 60k+10k set) or cifar10 from --data-root")
     s.add_argument("--betas", default="0,1,4", help="comma-separated KL weights; 0 = plain classifier baseline")
     s.add_argument("--sparsities", default="0,0.5,0.7,0.9,0.95", help="comma-separated, each in [0, 1)")
     s.add_argument("--seeds", default="0,1,2", help="comma-separated non-negative integers")

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     sub.required = True
 
     t = sub.add_parser("train-reference", help="train a reference (teacher) model and save a checkpoint")
-    t.add_argument("--dataset", choices=("cifar10", "cifar100", "digits"), default=None,
+    t.add_argument("--dataset", choices=("cifar10", "cifar100", "digits", "mnist-5k"), default=None,
                    help="required unless a --preset names it")
     t.add_argument("--data-root", default=None, help="folder with the torchvision CIFAR layout (never downloaded)")
     t.add_argument("--out", required=True, help="checkpoint path (metadata is written to OUT.json)")
@@ -43,7 +43,8 @@ def register(subparsers) -> None:
     s = sub.add_parser("score", help="RMI loss of NB201 architectures (lower = closer to the reference)")
     s.add_argument("archs", nargs="+", metavar="ARCH", help="NB201 arch strings or indices")
     s.add_argument("--reference", required=True, help="checkpoint written by train-reference")
-    s.add_argument("--data", default=None, help="cifar10 | cifar100 | digits (default: the reference's dataset)")
+    s.add_argument("--data", default=None,
+                   help="cifar10 | cifar100 | digits | mnist-5k (default: the reference's dataset)")
     s.add_argument("--data-root", default=None)
     s.add_argument("--cache", default=None, help="JSON-lines cache file (reused across runs)")
     s.add_argument("--small", action="store_true", help="CPU-sized settings: C=8 N=1 batch 64, 20 steps")
@@ -84,19 +85,38 @@ def _train_reference(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..evaluators.rmi import RMIEvaluator
-    from ..live.rmi import PAPER, SMALL
+    from ..evaluators.rmi_cache import cached_losses, record_request, request_key
     from ..spaces import nb201
 
-    _set_threads(args.threads)
     ops = np.array([nb201.index_to_ops(nb201.to_index(a)) for a in args.archs], dtype=np.int64)
     overrides = {k: getattr(args, k) for k in _SETTINGS if getattr(args, k) is not None}
+    asked = {"small": bool(args.small), "settings": overrides, "device": args.device,
+             "speed": {k: getattr(args, k, None) for k in ("amp", "channels_last", "compile")}}
+    request = request_key(args.reference, args.data, args.data_root, asked) if args.cache else None
+    hit = cached_losses(args.cache, request, [nb201.format_arch(a) for a in ops])
+    if hit is not None:  # every arch answered from the cache: no torch, no reference, no data loaded
+        _print_scores(args, ops, hit, np.zeros(len(ops)), np.ones(len(ops), dtype=bool))
+        return 0
+    from ..evaluators.rmi import RMIEvaluator
+    from ..live.rmi import PAPER, SMALL
+
+    _set_threads(args.threads)
     speed = speed_options(args, args.device, "rmi")  # amp / channels-last / compile enter the settings (and cache key)
     overrides.update(amp=speed.amp, channels_last=speed.channels_last, compile=speed.compile)
     ev = RMIEvaluator.from_checkpoint(args.reference, data=args.data, data_root=args.data_root, cache=args.cache,
                                       device=args.device, settings=SMALL if args.small else PAPER, **overrides)
     res = ev.evaluate(ops)
-    for a, v, c, h in zip(ops, res.values["rmi_loss"], res.cost, res.cached):
+    record_request(args.cache, request, ev.fingerprint())
+    _print_scores(args, ops, res.values["rmi_loss"], res.cost, res.cached)
+    return 0
+
+
+def _print_scores(args, ops, values, cost, cached) -> None:
+    import numpy as np
+
+    from ..spaces import nb201
+
+    for a, v, c, h in zip(ops, values, cost, cached):
         arch = nb201.format_arch(a)
         if args.json:
             print(json.dumps({"arch": arch, "rmi_loss": v if np.isfinite(v) else "inf", "seconds": round(float(c), 3),
@@ -104,4 +124,3 @@ def _score(args: argparse.Namespace) -> int:
         else:
             print(f"{v:10.6f}  {c:8.2f} s{'  (cached)' if h else '          '}  {arch}")
     sys.stdout.flush()
-    return 0

@@ -24,10 +24,14 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="supernet_command", metavar="SUBCOMMAND")
     sub.required = True
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dataset", choices=("digits", "cifar10"), default="digits",
-                        help="digits: scikit-learn's bundled digits, offline (default); cifar10: needs --data-root")
+    common.add_argument("--dataset", choices=("digits", "mnist-5k", "cifar10"), default="digits",
+                        help="digits: scikit-learn's bundled digits, offline (default); mnist-5k: 5,000 real MNIST "
+                             "images, offline (pip install 'nasbench-eval[mnist]'; fixed stratified 3,500 train / "
+                             "500 valid / 1,000 test); cifar10: needs --data-root")
     common.add_argument("--data-root", default="data/cifar10", help="folder holding cifar-10-batches-py/")
-    common.add_argument("--image-size", type=positive_int, default=32, help="digits are upscaled to this size (default 32)")
+    common.add_argument("--image-size", type=positive_int, default=None,
+                        help="digits are upscaled to this size (default 32); mnist-5k is resized to it (default 28, "
+                             "its own size); cifar10 ignores it")
     common.add_argument("--seed", type=seed_int, default=0)
     common.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
     common.add_argument("--channels", "-C", type=positive_int, default=None, help="initial channels C")
@@ -35,11 +39,11 @@ def register(subparsers) -> None:
     common.add_argument("--max-batches", type=positive_int, default=None, help="cap batches per epoch (smoke tests)")
     common.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (1 is fastest on a busy box)")
     common.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_speed_arguments(common)
 
     s = sub.add_parser("search", parents=[common], help="supernet search with an ask/tell algorithm")
     s.add_argument("--space", choices=("darts", "nb201"), default="nb201")
     s.add_argument("--algorithm", default="evnas",
-    add_speed_arguments(common)
                    help="registered algorithm name (entry point group nasbench_eval.algorithms) or module:Class")
     s.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="algorithm hyper-parameter (JSON value), repeatable, e.g. --param population_size=8")
@@ -56,14 +60,14 @@ def register(subparsers) -> None:
     s.add_argument("--hard", action="store_true", help="hard sub-network decoding (EvNAS-ND ablation)")
     s.add_argument("--nesterov", action="store_true", help="Nesterov SGD (EvNAS / NEvoNAS S2)")
     s.add_argument("--checkpoint-dir", default=None, help="checkpoint after every generation; resume from it")
+    s.add_argument("--valid-batch-size", type=positive_int, default=1024, help="fitness batch size (default 1024)")
+    s.add_argument("--cutout", type=nonneg_int, default=0, help="cutout length during supernet training (0 = off)")
     s.set_defaults(func=cmd_search)
+    add_preset_arguments(s, "supernet search")
 
     f = sub.add_parser("train-final", parents=[common], help="train a DARTS genotype from scratch")
     f.add_argument("genotype", help="DARTS genotype text, or a file containing it")
-    s.add_argument("--valid-batch-size", type=positive_int, default=1024, help="fitness batch size (default 1024)")
-    s.add_argument("--cutout", type=nonneg_int, default=0, help="cutout length during supernet training (0 = off)")
     f.add_argument("--epochs", type=positive_int, default=600)
-    add_preset_arguments(s, "supernet search")
     f.add_argument("--layers", type=positive_int, default=20)
     f.add_argument("--lr", type=positive_float, default=0.025)
     f.add_argument("--auxiliary-weight", type=nonneg_float, default=0.4, help="0 disables the auxiliary head")
@@ -71,18 +75,22 @@ def register(subparsers) -> None:
     f.add_argument("--cutout", type=nonneg_int, default=16, help="cutout length (0 = off)")
     f.add_argument("--save", default=None, help="write weights (state_dict) + result JSON to this folder")
     f.set_defaults(func=cmd_train_final)
+    add_preset_arguments(f, "supernet train-final")
 
 
 def _data(args, final: bool):
-    from ..live.data import cifar10_splits, digits_splits
-    add_preset_arguments(f, "supernet train-final")
+    from ..live.data import cifar10_splits, digits_splits, mnist5k_splits
 
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    d = (digits_splits(args.seed, args.image_size) if args.dataset == "digits"
-         else cifar10_splits(args.data_root, args.seed))
+    if args.dataset == "digits":
+        d = digits_splits(args.seed, _or(args.image_size, 32))
+    elif args.dataset == "mnist-5k":  # one fixed split (seed 0), whatever --seed says
+        d = mnist5k_splits(_or(args.image_size, 28))
+    else:
+        d = cifar10_splits(args.data_root, args.seed)
     if final:  # from-scratch training uses train + valid, scores the test split
         import torch
 
@@ -113,6 +121,7 @@ def cmd_search(args) -> int:
     data = _data(args, final=False)
     algo_seed, net_seed = np.random.SeedSequence(args.seed).spawn(2)
     kw = {"batch_size": args.batch_size} if args.batch_size is not None else {}
+    kw.update(speed_options(args, args.device).as_dict(), cutout=args.cutout)
     problem = supernet_problem(
         args.space, data, np.random.default_rng(net_seed), C=args.channels, cells=args.cells,
         epochs=max(args.generations if args.train_mode == "A" else args.pretrain_epochs, 1), bn_mode=args.bn_mode,
@@ -121,7 +130,6 @@ def cmd_search(args) -> int:
         nesterov=args.nesterov, max_batches=args.max_batches, valid_batch_size=args.valid_batch_size, **kw)
     log = None if args.json else print
     from pathlib import Path
-    kw.update(speed_options(args, args.device).as_dict(), cutout=args.cutout)
 
     from .._io import claim_dir
 
@@ -136,6 +144,7 @@ def cmd_search(args) -> int:
                               inherit=not args.no_inherit)
     result = {"space": args.space, "algorithm": args.algorithm, "seed": args.seed, "generations": out.generations,
               "resumed_from": out.resumed_from, "wall_seconds": round(out.wall_seconds, 3),
+              "preset": getattr(args, "preset", None), "speed": problem.evaluator.trainer.speed.as_dict(),
               "chosen": [{"genotype": s, "supernet_valid_acc": f}
                          for s, f in zip(out.chosen_strings, out.chosen_fitness)]}
     if args.space == "nb201":
@@ -144,7 +153,6 @@ def cmd_search(args) -> int:
         print(json.dumps(result, indent=1))
     else:
         for c, bench in zip(result["chosen"], result.get("benchmark") or [None] * len(result["chosen"])):
-              "preset": getattr(args, "preset", None), "speed": problem.evaluator.trainer.speed.as_dict(),
             print(f"found: {c['genotype']}  (supernet valid top-1 {c['supernet_valid_acc']:.2f}%)")
             if bench:
                 print("  NB201 benchmark: " + ", ".join(f"{k} {v:.2f}" for k, v in bench.items() if v is not None))

@@ -48,13 +48,13 @@ def train_model(model: torch.nn.Module, data: ImageData, *, epochs: int, seed: i
                 lr: float = 0.1, weight_decay: float = 5e-4, flip: bool | None = None, device=None) -> torch.nn.Module:
     """Train in place: SGD (Nesterov, momentum 0.9), cosine lr over all steps, crop(pad 4) [+ flip], seeded order.
 
-    ``flip`` defaults to True except for digits (a mirrored digit is another symbol).
+    ``flip`` defaults to True except for digit images (a mirrored digit is another symbol).
     """
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ConfigError(f"train_model needs epochs >= 1, batch_size >= 1, lr > 0; got epochs={epochs}, "
                           f"batch_size={batch_size}, lr={lr}")
     dev = _device(device)
-    flip = data.name != "digits" if flip is None else flip
+    flip = data.name not in ("digits", "mnist-5k") if flip is None else flip
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     n = len(data.y_train)
     steps_per_epoch = math.ceil(n / batch_size)
@@ -150,7 +150,7 @@ def train_reference(dataset: str, out, *, data_root=None, arch: str = "resnet20"
     """Train a reference model on ``dataset`` and save it to ``out``; returns the metadata written."""
     check_out(out)  # before any training
     data = data if data is not None else load_data(dataset, data_root)
-    epochs = int(epochs if epochs is not None else (30 if data.name == "digits" else 200))
+    epochs = int(epochs if epochs is not None else (30 if data.name in ("digits", "mnist-5k") else 200))
     if arch.lower() in RESNET_DEPTHS:
         arch = arch.lower()
     t0 = time.perf_counter()

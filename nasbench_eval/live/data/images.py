@@ -3,6 +3,8 @@
 * CIFAR-10/100: read by :func:`.files.read_cifar` (restricted unpickler, md5 sums; never downloaded).
 * digits: scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes), upscaled to 32x32 (bilinear),
   3 channels, with a fixed stratified 70/30 train/valid split -- real data that needs no network.
+* mnist-5k: 5,000 real MNIST images at their own 28x28 (the ``mnist`` extra, :mod:`.mnist5k`), 3 channels; train =
+  the fixed split's train + validation parts (4,000), valid = its 1,000-image test part.
 
 Images are kept as uint8 ``(n, 32, 32, 3)`` arrays; :func:`to_tensor` normalises them with the per-channel
 statistics of the NAS-Bench-201 data loaders (Dong & Yang, ICLR 2020). RMI-NAS (Zheng et al., CVPR 2022) draws one
@@ -19,10 +21,12 @@ import torch.nn.functional as F
 
 from ...errors import ConfigError, unknown
 from .files import read_cifar, read_digits
+from .mnist5k import read_mnist5k, split_indices
 
-__all__ = ["ImageData", "load_data", "load_cifar", "load_digits", "to_tensor", "fixed_batch", "DATASETS"]
+__all__ = ["ImageData", "load_data", "load_cifar", "load_digits", "load_mnist5k", "to_tensor", "fixed_batch",
+           "DATASETS"]
 
-DATASETS = ("cifar10", "cifar100", "digits")
+DATASETS = ("cifar10", "cifar100", "digits", "mnist-5k")
 _STATS = {  # NB201 loaders' mean / std (per channel, [0, 1] scale)
     "cifar10": ((125.3 / 255, 123.0 / 255, 113.9 / 255), (63.0 / 255, 62.1 / 255, 66.7 / 255)),
     "cifar100": ((129.3 / 255, 124.1 / 255, 112.4 / 255), (68.2 / 255, 65.4 / 255, 70.4 / 255)),
@@ -77,10 +81,24 @@ def load_digits(valid_fraction: float = 0.3) -> ImageData:
                      (m, m, m), (s, s, s), "fixed stratified 30% of sklearn digits")
 
 
+def load_mnist5k() -> ImageData:
+    """mnist-5k at 28x28, grey repeated to 3 channels; train = split train + val (4,000), valid = split test (1,000)."""
+    raw = read_mnist5k()
+    part = split_indices(raw.labels, seed=0)
+    x = np.repeat(raw.images[..., None], 3, axis=3)
+    tr = np.sort(np.concatenate([part["train"], part["val"]]))
+    xt = np.ascontiguousarray(x[tr])
+    m, s = float(xt.mean() / 255), float(xt.std() / 255)
+    return ImageData("mnist-5k", xt, raw.labels[tr], np.ascontiguousarray(x[part["test"]]), raw.labels[part["test"]],
+                     10, (m, m, m), (s, s, s), "fixed stratified 1,000-image test split of mnist-5k (seed 0)")
+
+
 def load_data(name: str, root=None, verify: bool = True) -> ImageData:
-    """``digits`` (offline) or ``cifar10`` / ``cifar100`` from ``root``."""
+    """``digits`` / ``mnist-5k`` (offline) or ``cifar10`` / ``cifar100`` from ``root``."""
     if name == "digits":
         return load_digits()
+    if name == "mnist-5k":
+        return load_mnist5k()
     if name in ("cifar10", "cifar100"):
         if root is None:
             raise ConfigError(f"dataset {name!r} needs --data-root (a folder holding the torchvision layout)")

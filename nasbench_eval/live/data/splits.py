@@ -5,8 +5,13 @@ ranks architectures on ``valid`` -- the two 25k halves of the CIFAR-10 training 
 2019) and EvNAS (Sinha & Chen, arXiv 2012.12540); final training uses train+valid vs ``test``. Images are
 normalised (DARTS CIFAR-10 statistics; digits: global mean / std).
 
+Supernet search on ``mnist-5k`` (:func:`mnist5k_splits`): the fixed stratified 3,500 / 500 / 1,000 split of
+:mod:`.mnist5k` (seed 0) as train / valid / test, 28x28 (resized when asked), grey repeated to 3 channels,
+normalised by the train part's global mean / std.
+
 Beta-VAE study (:func:`load_splits`): images in [0, 1], unnormalised; ``digits`` stratified (test 20 %, validation
-15 % of the rest); ``mnist`` / ``cifar10``: official test set, the last 5,000 images (10 % if the training set is
+15 % of the rest); ``mnist-5k``: the stratified 3,500 / 500 / 1,000 split of :mod:`.mnist5k` drawn with
+``split_seed``; ``mnist`` / ``cifar10``: official test set, the last 5,000 images (10 % if the training set is
 smaller than 50,000) of a ``split_seed`` permutation of the training set as validation. The split never depends on
 the model seed, so every (beta, seed) cell sees the same test images.
 
@@ -22,8 +27,9 @@ import torch.nn.functional as F
 
 from ...errors import ConfigError, unknown
 from .files import RawImages, read_cifar, read_digits, read_mnist
+from .mnist5k import read_mnist5k, split_indices
 
-__all__ = ["digits_splits", "cifar10_splits", "Splits", "load_splits", "DARTS_C10_MEAN", "DARTS_C10_STD",
+__all__ = ["digits_splits", "cifar10_splits", "mnist5k_splits", "Splits", "load_splits", "DARTS_C10_MEAN", "DARTS_C10_STD",
            "VALID_SIZE"]
 
 DARTS_C10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -68,6 +74,26 @@ def cifar10_splits(root: str, seed: int = 0, verify: bool = True) -> dict:
             "test": test, "num_classes": 10}
 
 
+def mnist5k_splits(size: int = 28, split_seed: int = 0) -> dict:
+    """mnist-5k as ``{'train', 'valid', 'test': (x, y), 'num_classes': 10}``; x float32 (n, 3, size, size).
+
+    train / valid / test are the 3,500 / 500 / 1,000 stratified split (``split_seed``, default 0); images are
+    resized (bilinear) only when ``size`` != 28 and normalised by the train part's global mean / std.
+    """
+    raw = read_mnist5k()
+    part = split_indices(raw.labels, seed=split_seed)
+    x = torch.from_numpy(raw.images).float().div_(255.0)[:, None]
+    if size != x.shape[-1]:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    train = torch.as_tensor(part["train"])
+    x = ((x - x[train].mean()) / x[train].std()).repeat(1, 3, 1, 1)
+    y = torch.from_numpy(raw.labels)
+    out = {k: (x[torch.as_tensor(part[v])], y[torch.as_tensor(part[v])])
+           for k, v in (("train", "train"), ("valid", "val"), ("test", "test"))}
+    out["num_classes"] = 10
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ Beta-VAE study
 @dataclass(frozen=True)
 class Splits:
@@ -107,6 +133,16 @@ def _study_digits(split_seed: int) -> Splits:
                   "sklearn.datasets.load_digits (bundled, 1797 images 8x8)", 10)
 
 
+def _study_mnist5k(split_seed: int) -> Splits:
+    raw = read_mnist5k()
+    part = split_indices(raw.labels, seed=split_seed)
+    x = raw.images[:, None].astype(np.float32) / np.float32(255.0)
+    t = torch.from_numpy
+    get = {p: (t(np.ascontiguousarray(x[i])), t(raw.labels[i])) for p, i in part.items()}
+    return Splits(*get["train"], *get["val"], *get["test"], "mnist-5k",
+                  f"{raw.source}; stratified 3,500/500/1,000 split, split seed {split_seed}", 10)
+
+
 def _study_files(raw: RawImages, split_seed: int) -> Splits:
     def arrays(x, y):
         return np.ascontiguousarray((x.astype(np.float32) / 255.0).transpose(0, 3, 1, 2)), y
@@ -123,20 +159,22 @@ def _study_files(raw: RawImages, split_seed: int) -> Splits:
 
 def load_splits(dataset: str, data_root: str | None = None, split_seed: int = 0,
                 train_limit: int | None = None, verify: bool = True) -> Splits:
-    """Load ``dataset`` ('digits', 'mnist', 'cifar10') as train/val/test tensors.
+    """Load ``dataset`` ('digits', 'mnist-5k', 'mnist', 'cifar10') as train/val/test tensors.
 
     ``train_limit`` keeps only the first N images of the (already shuffled) train split, for quick runs; the
     validation and test splits are never cut. ``verify`` checks the CIFAR-10 md5 sums.
     """
     if dataset == "digits":
         s = _study_digits(split_seed)
+    elif dataset == "mnist-5k":
+        s = _study_mnist5k(split_seed)
     elif dataset in ("mnist", "cifar10"):
         if not data_root:
             raise ConfigError(f"data_root is required for dataset {dataset!r}; got {data_root!r}")
         raw = read_mnist(data_root) if dataset == "mnist" else read_cifar(data_root, "cifar10", verify=verify)
         s = _study_files(raw, split_seed)
     else:
-        raise unknown("dataset", dataset, ("digits", "mnist", "cifar10"))
+        raise unknown("dataset", dataset, ("digits", "mnist-5k", "mnist", "cifar10"))
     if train_limit is not None and train_limit < len(s.y_train):
         s = Splits(s.x_train[:train_limit], s.y_train[:train_limit], s.x_val, s.y_val, s.x_test, s.y_test,
                    s.name, s.source + f", train split cut to first {train_limit}", s.n_classes)

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 
 from ...errors import ConfigError, unknown
 
-DATASETS = ("digits", "mnist", "cifar10")
+DATASETS = ("digits", "mnist-5k", "mnist", "cifar10")
+OFFLINE = ("digits", "mnist-5k")  # need no --data-root
 METHODS = ("unstructured", "structured")
 
 
@@ -100,9 +101,10 @@ def validate(cfg: SweepConfig) -> SweepConfig:
     _number("split_seed", cfg.split_seed, low=0, integer=True)
     if cfg.train_limit is not None:
         _number("train_limit", cfg.train_limit, low=10, integer=True)
-    if cfg.dataset != "digits" and not cfg.data_root:
+    if cfg.dataset not in OFFLINE and not cfg.data_root:
         raise ConfigError(f"data_root is required for dataset {cfg.dataset!r} (no network: torchvision files must "
-                          f"already be under it); got data_root={cfg.data_root!r}. Use dataset 'digits' offline.")
+                          f"already be under it); got data_root={cfg.data_root!r}. Offline: dataset 'digits', or "
+                          f"'mnist-5k' (5,000 MNIST images, pip install 'nasbench-eval[mnist]').")
     return cfg
 
 
