@@ -14,7 +14,11 @@ def register(sub) -> None:
     p.add_argument("--out", help="result folder (default results/<spec name>)")
     p.add_argument("--backend", default="serial", choices=("serial", "joblib", "ray"),
                    help="where cells run (default serial); results are bit-identical across backends")
-    p.add_argument("--jobs", "-j", type=positive_int, default=None, help="parallel workers (default 1 serial, 2 otherwise)")
+    p.add_argument("--ray-address", metavar="auto|HOST:PORT", default=None,
+                   help="with --backend ray: join this Ray cluster ('auto' = the cluster this machine is a node of) "
+                        "instead of starting a private instance; default $RAY_ADDRESS. See docs/cluster.md")
+    p.add_argument("--jobs", "-j", type=positive_int, default=None,
+                   help="parallel workers (default 1 serial, 2 otherwise; on a Ray cluster its resources decide)")
     p.add_argument("--check", action="store_true",
                    help="only validate the spec (build every problem, set up every algorithm on it) and print the "
                         "grid size")
@@ -37,8 +41,9 @@ def _run(args) -> int:
         return 0
     out = Path(args.out) if args.out else Path("results") / spec.name
     jobs = args.jobs if args.jobs is not None else (1 if args.backend == "serial" else 2)
+    options = {"address": args.ray_address} if args.ray_address is not None else None
     s = run_experiment(spec, out, backend=args.backend, jobs=jobs, progress=not args.no_progress,
-                       allow_code_change=args.allow_code_change)
+                       allow_code_change=args.allow_code_change, backend_options=options)
     state = "complete" if s["complete"] else "INCOMPLETE"
     print(f"{out}: ran {s['ran']} cells, skipped {s['skipped']} already done; store {state} "
           f"({s['cells']} cells) in {s['seconds']:.1f} s. Next: nasbench-eval report {out}")

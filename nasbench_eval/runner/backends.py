@@ -1,21 +1,35 @@
-"""Execution backends: serial, joblib (loky processes on one machine) and Ray (a cluster, optional extra).
+"""Execution backends: serial, joblib (loky processes on one machine) and Ray (one machine or a cluster; optional
+extra).
 
 Each backend receives the cells still to run, each with its own ``SeedSequence``, and yields
 ``(cell_id, tables)`` as cells finish, in whatever order they finish. Results cannot depend on that order: a
 cell's randomness comes only from its ``SeedSequence`` (fixed by its position in the canonical grid).
+
+Ray: without an address (``--ray-address`` / ``$RAY_ADDRESS``) a private instance with ``jobs`` CPUs is started and
+stopped; with one, the run joins that cluster (``auto`` = the cluster this machine belongs to, or ``HOST:PORT``)
+and leaves it running. Each cell asks for the resources its problem type needs (:func:`cell_resources`): one CPU
+for a tabular cell, one CPU and one GPU for a live (``supernet`` / ``rmi``) cell that trains on a GPU. Every worker
+opens its own benchmark store; a cell refuses to run on numbers other than the driver's (values hash).
 """
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterator
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
 from .cell import run_cell
 
 BACKENDS = ("serial", "joblib", "ray")
+LIVE_TYPES = ("supernet", "rmi")  # problem types that train networks (torch); the others read the store
 
 
-def _job(cell, seed_seq, budget, out=None):
-    """Run a cell; with ``out`` (a local result folder) the worker saves its own part and returns no tables."""
+def _job(cell, seed_seq, budget, out=None, values_sha256=None):
+    """Run a cell; with ``out`` (a local result folder) the worker saves its own part and returns no tables.
+
+    values_sha256: the driver's store values hash; the cell refuses to run on a worker whose store differs."""
+    if values_sha256 is not None:
+        _check_worker_store(values_sha256)
     tables = run_cell(cell, seed_seq, budget)
     if out is None:
         return cell.cell, tables
@@ -23,6 +37,19 @@ def _job(cell, seed_seq, budget, out=None):
 
     ResultStore(out).write_cell(cell.cell, tables)
     return cell.cell, None
+
+
+def _check_worker_store(values_sha256: str) -> None:
+    import socket
+
+    from ..tables.store import get_store
+
+    got = get_store().meta.get("values_sha256")
+    if got != values_sha256:
+        raise StoreError(f"the benchmark store on worker host {socket.gethostname()!r} ({get_store().path}) holds "
+                         f"other numbers (values sha256 {str(got)[:12]}...) than the driver's "
+                         f"({values_sha256[:12]}...); install the same nasbench-eval version on every node, or set "
+                         "NASBENCH_EVAL_STORE on the nodes to a copy of the driver's store")
 
 
 def run_serial(work, budget, jobs: int = 1, out=None) -> Iterator:
@@ -75,29 +102,87 @@ def _job_chunk(task, budget, out=None) -> list:
     return [(c, None) for c in saved]
 
 
-def run_ray(work, budget, jobs: int = 2, out=None) -> Iterator:  # tables travel back: no shared disk assumed
+# ----------------------------------------------------------------------------------------------------- Ray
+def ray_address(address: str | None = None) -> str | None:
+    """The cluster to join: ``address`` (``--ray-address``), else ``$RAY_ADDRESS``, else ``None`` (start a private
+    local instance). ``auto`` joins the cluster this machine is a node of."""
+    addr = address if address is not None else os.environ.get("RAY_ADDRESS")
+    if addr is None or not str(addr).strip():
+        return None
+    addr = str(addr).strip()
+    if addr != "auto" and not addr.startswith("ray://"):
+        host, sep, port = addr.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"--ray-address must be 'auto', HOST:PORT or ray://HOST:PORT; got {addr!r}")
+    return addr
+
+
+def cell_resources(cell, cluster_gpus: float | None = None) -> dict:
+    """Ray resource request of one cell, decided by its problem type: ``{"num_cpus": 1}`` for a tabular cell; a live
+    cell (``supernet`` / ``rmi``) on ``device: cuda`` also asks for one GPU, on ``device: auto`` (or unset) for one
+    GPU when the cluster has any (else it runs on a CPU), on ``device: cpu`` for none."""
+    problem = cell.problem
+    if problem.get("type") not in LIVE_TYPES:
+        return {"num_cpus": 1}
+    device = problem.get("device")
+    if device == "cpu":
+        return {"num_cpus": 1}
+    if device in (None, "auto") and not cluster_gpus:
+        return {"num_cpus": 1}
+    if str(device).startswith("cuda") and cluster_gpus is not None and cluster_gpus < 1:
+        raise ConfigError(f"problem {problem.get('label', problem.get('type'))!r} asks for device {device!r} but the "
+                          "Ray cluster has no GPU; start GPU nodes (`ray start --num-gpus N`) or set device: cpu")
+    return {"num_cpus": 1, "num_gpus": 1}
+
+
+def _import_ray():
     try:
         import ray
     except ImportError:
         raise ConfigError("backend 'ray' needs the optional extra: pip install 'nasbench-eval[ray]' "
                           "(or pip install 'ray>=2.9')") from None
+    return ray
+
+
+def run_ray(work, budget, jobs: int = 2, out=None, address: str | None = None) -> Iterator:
+    """Tables travel back to the driver (no shared disk assumed). ``jobs`` sizes a private instance; on a cluster
+    the cluster's resources decide how many cells run at once."""
+    ray = _import_ray()
+    from ..tables.store import get_store
+
+    values_sha256 = get_store().meta.get("values_sha256")
+    addr = ray_address(address)
     started = False
     if not ray.is_initialized():
-        ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        if addr is None:
+            ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        else:
+            try:
+                ray.init(address=addr, log_to_driver=False, configure_logging=False)
+            except ConnectionError as exc:
+                raise ConfigError(f"cannot join the Ray cluster at {addr!r} ({exc}); start it with `ray start "
+                                  "--head` or pass --ray-address HOST:PORT") from None
         started = True
     try:
+        gpus = float(ray.cluster_resources().get("GPU", 0))
         remote = ray.remote(_job)
-        pending = [remote.remote(cell, ss, budget) for cell, ss in work]
+        pending = [remote.options(**cell_resources(cell, gpus)).remote(cell, ss, budget, None, values_sha256)
+                   for cell, ss in work]
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
                 yield ray.get(ref)
     finally:
         if started:
-            ray.shutdown()
+            ray.shutdown()  # disconnects from a cluster (which keeps running) or stops the private instance
 
 
-def get_backend(name: str):
+def get_backend(name: str, **options):
+    """The backend function; ``options`` go to it (Ray: ``address``)."""
     if name not in BACKENDS:
         raise ConfigError(f"unknown backend {name!r}; allowed: {', '.join(BACKENDS)}")
-    return {"serial": run_serial, "joblib": run_joblib, "ray": run_ray}[name]
+    fn = {"serial": run_serial, "joblib": run_joblib, "ray": run_ray}[name]
+    options = {k: v for k, v in options.items() if v is not None}
+    if options and name != "ray":
+        raise ConfigError(f"{', '.join(sorted(options))} only applies to --backend ray (got --backend {name})")
+    return functools.partial(fn, **options) if options else fn

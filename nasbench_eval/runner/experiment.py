@@ -25,7 +25,7 @@ def cell_seeds(root_seed: int, n_cells: int) -> list[np.random.SeedSequence]:
 
 
 def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: int = 1, progress: bool = True,
-                   cells=None, on_cell=None, allow_code_change: bool = False) -> dict:
+                   cells=None, on_cell=None, allow_code_change: bool = False, backend_options=None) -> dict:
     """Run the cells of ``spec`` not yet in ``out`` and merge the store.
 
     cells: optional iterable of cell ids to run (a subset; the store stays incomplete until all are done).
@@ -34,13 +34,14 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
         callback or by a cell (e.g. ``KeyboardInterrupt``) first saves every cell finished so far.
     allow_code_change: resume even though the algorithms' resolved parameters or code, or nasbench-eval's code,
         differ from what the folder recorded (refused otherwise); the change is recorded in the manifest.
+    backend_options: options of the backend, e.g. ``{"address": "auto"}`` to run the cells on a Ray cluster.
     Returns a summary: cells run / skipped, whether the store is complete, and where the time went.
     """
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     if int(jobs) != jobs or jobs < 1:
         raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
-    runner = get_backend(backend)
+    runner = get_backend(backend, **(backend_options or {}))
     t0 = time.perf_counter()
     check_problems(spec)
     prov = collect(spec)
