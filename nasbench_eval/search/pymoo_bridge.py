@@ -22,6 +22,12 @@ import numpy as np
 BAD = 1e15
 
 
+def finite(a, bad: float = BAD) -> np.ndarray:
+    """``a`` as floats with every non-finite value replaced by the stand-in ``bad`` (see the module docstring)."""
+    a = np.asarray(a, dtype=float)
+    return np.where(np.isfinite(a), a, bad)
+
+
 class PymooAskTell:
     def __init__(self, algorithm, n_var: int, xl, xu, n_obj: int, rng: np.random.Generator,
                  decode: Callable[[np.ndarray], np.ndarray], n_constr: int = 0, vtype=float,
@@ -47,8 +53,7 @@ class PymooAskTell:
         return self.pending.get("X"), self.pending_archs
 
     def finite(self, a) -> np.ndarray:
-        a = np.asarray(a, dtype=float)
-        return np.where(np.isfinite(a), a, self.bad)
+        return finite(a, self.bad)
 
     def tell(self, F: np.ndarray, G: np.ndarray | None = None, **data) -> bool:
         """Tell the pending generation its objectives ``F`` (minimised), constraints ``G`` (<= 0 feasible) and

@@ -34,7 +34,7 @@ import numpy as np
 from pymoo.core.problem import Problem as _PymooProblem
 
 from ..errors import ConfigError
-from .pymoo_bridge import _finite
+from .pymoo_bridge import finite
 
 
 class PymooNASProblem(_PymooProblem):
@@ -61,9 +61,9 @@ class PymooNASProblem(_PymooProblem):
         archs = self.decode(X)
         with problem.search_guard():
             ev = problem.evaluate(archs)
-            out["F"] = _finite(problem.F(ev))
+            out["F"] = finite(problem.F(ev))
             if problem.constraints:
-                out["G"] = _finite(problem.G(ev))
+                out["G"] = finite(problem.G(ev))
         self.n_evaluated += len(archs)
 
     def describe(self, X) -> list[dict]:
