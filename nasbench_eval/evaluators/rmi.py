@@ -9,14 +9,14 @@ architecture scored). Uses CUDA when available, the CPU otherwise.
 Persistent cache (``cache=PATH``): JSON lines, one record per scored architecture, keyed by (arch string,
 reference fingerprint, data fingerprint, settings); each record is appended with a single ``write`` + ``fsync``, so
 an interrupted run leaves at worst a torn last line, which is skipped. Records with another key are ignored.
-Cache hits return ``cached=True`` and cost 0. torch is imported only when this module is imported.
+Cache hits return ``cached=True`` and cost 0. torch is imported only when this module is imported; the cache file
+itself is read and written by :mod:`.rmi_cache` (torch-free), which can also answer a repeated request wholly from
+the cache without this module (``rmi score``).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import os
 import time
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from ..live.rmi import PAPER, RMIScorer, RMISettings
 from ..live.train import file_sha256, load_reference
 from ..spaces import nb201
 from .base import Evaluation, Evaluator
+from .rmi_cache import append_record, arch_key, loss_json, read_cache
 
 __all__ = ["RMIEvaluator"]
 
@@ -122,36 +123,19 @@ class RMIEvaluator(Evaluator):
 
     # ------------------------------------------------------------------------------------------------ cache
     def _key(self, arch: str) -> str:
-        return hashlib.sha256(f"{arch}\n{self.fingerprint()}".encode()).hexdigest()
+        return arch_key(arch, self.fingerprint())
 
     def _load_cache(self) -> dict[str, float]:
         if self._table is None:
-            self._table = {}
-            if self.cache is not None and self.cache.is_file():
-                with open(self.cache, encoding="utf-8", errors="replace") as fh:
-                    for line in fh:
-                        try:
-                            rec = json.loads(line)
-                            self._table[rec["key"]] = float(rec["rmi_loss"])
-                        except (KeyError, TypeError, ValueError, RecursionError):
-                            continue  # torn last line of an interrupted write
+            self._table = read_cache(self.cache)[0] if self.cache is not None else {}
         return self._table
 
     def _append(self, key: str, arch: str, value: float, seconds: float) -> None:
         if self.cache is None:
             return
         ref_fp, data_fp = self._fingerprints()
-        rec = {"key": key, "arch": arch, "rmi_loss": value if math.isfinite(value) else "inf", "seconds": seconds,
-               "reference": ref_fp, "data": data_fp, "settings": self.settings.as_dict()}
-        self.cache.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.cache, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"  # never glue a record onto a torn line
-            os.write(fd, (("\n" if torn else "") + json.dumps(rec, sort_keys=True) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_record(self.cache, {"key": key, "arch": arch, "rmi_loss": loss_json(value), "seconds": seconds,
+                                   "reference": ref_fp, "data": data_fp, "settings": self.settings.as_dict()})
 
     # ------------------------------------------------------------------------------------------------ scoring
     def _evaluate(self, archs: np.ndarray) -> Evaluation:
