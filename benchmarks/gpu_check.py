@@ -217,8 +217,8 @@ def bench_final(b: Bench, x, y, device, variants, steps):
     arch = D.parse_genotype(DARTS_V2)
     test = (x[:c["batch"]], y[:c["batch"]])
     for name, speed in variants:
-        if speed.compile and b.left() < 120:
-            b.log(f"[{device_name(device)}] final training / {name}: skipped (under 120 s of the budget left)")
+        if speed.compile and b.left() < 200:  # two compilations of a 20-cell network
+            b.log(f"[{device_name(device)}] final training / {name}: skipped (under 200 s of the budget left)")
             continue
 
         def run(k):
@@ -282,7 +282,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=os.environ.get("OUT") or "gpu_check_out", help="folder for gpu_check.json/.md")
     ap.add_argument("--device", default="auto", help="auto (CUDA when available), cuda, cuda:1, cpu")
     ap.add_argument("--data-root", default="data/cifar10", help="folder holding cifar-10-batches-py/ (optional)")
-    ap.add_argument("--budget-s", type=float, default=None, help="seconds for the whole check (default 420; tiny 60)")
+    ap.add_argument("--budget-s", type=float, default=None, help="seconds the budgeted parts aim at (default 420; "
+                    "tiny 60); gpu_check.sh kills the run at 470 s, keeping the table written so far")
     ap.add_argument("--cpu-steps", type=int, default=None, help="steps per CPU measurement (default 3; tiny 1)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     a = ap.parse_args(argv)
@@ -328,34 +329,50 @@ def main(argv=None) -> int:
         train_variants.append(("auto " + _short(auto_train), auto_train))
     elif a.tiny:
         train_variants.append(("bf16 + channels-last", fast))
-    final_variants = train_variants + ([("auto + torch.compile", SpeedOptions(**{**auto_train.as_dict(),
-                                                                              "compile": True}))] if on_accel else [])
     steps = cfg["cpu_steps"]
+
+    def save(done: bool) -> dict:
+        """Write the JSON + Markdown now (after every measurement: a run cut short still leaves its table)."""
+        result = {"tiny": a.tiny, "complete": done, "images": source, "wall_seconds": time.perf_counter() - b.t0,
+                  "environment": {"accelerator": device_name(accel), "cpu": device_name(cpu),
+                                  "torch": torch.__version__, "cuda": torch.version.cuda,
+                                  "python": platform.python_version(),
+                                  "bf16_supported": bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
+                                  "auto_train": auto_train.as_dict(), "auto_rmi": auto_rmi.as_dict()},
+                  "config": {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in cfg.items()},
+                  "rows": b.rows, "ratios": ratios(b.rows)}
+        (out_dir / "gpu_check.json").write_text(json.dumps(result, indent=1))
+        (out_dir / "gpu_check.md").write_text(markdown(result))
+        return result
+
     if on_accel or a.tiny:  # the accelerator at the papers' sizes, or everything tiny
-        bench_rmi(b, x, y, accel, rmi_variants)
-        bench_supernet(b, "darts", xt, yt, xv, yv, accel, train_variants, share=0.25)
-        bench_supernet(b, "nb201", xt, yt, xv, yv, accel, train_variants, share=0.25)
-        bench_final(b, xt, yt, accel, final_variants, cfg["final_steps"])
+        plan = [lambda: bench_rmi(b, x, y, accel, rmi_variants),
+                lambda: bench_supernet(b, "darts", xt, yt, xv, yv, accel, train_variants, share=0.2),
+                lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, accel, train_variants, share=0.2),
+                lambda: bench_final(b, xt, yt, accel, train_variants, cfg["final_steps"])]
+        cpu_plan = [lambda: bench_rmi(b, x, y, cpu, [("ours, float32", EXACT), ("per-step loop", EXACT)],
+                                      steps=steps, n_archs=1),
+                    lambda: bench_supernet(b, "darts", xt, yt, xv, yv, cpu, [("float32", EXACT)], max_steps=steps),
+                    lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, [("float32", EXACT)], max_steps=steps),
+                    lambda: bench_final(b, xt, yt, cpu, [("float32", EXACT)], steps)]
     else:  # no GPU: the papers' sizes on the CPU for a few steps only (a full run would take hours)
-        bench_rmi(b, x, y, cpu, rmi_variants, steps=steps, n_archs=1)
-        bench_supernet(b, "darts", xt, yt, xv, yv, cpu, train_variants, max_steps=steps)
-        bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, train_variants, max_steps=steps)
-        bench_final(b, xt, yt, cpu, train_variants, steps)
-    if on_accel or a.tiny:  # the same workloads for a few steps on the CPU, for the ratio
-        b.role = "cpu comparison"
-        bench_rmi(b, x, y, cpu, [("ours, float32", EXACT), ("per-step loop", EXACT)], steps=steps, n_archs=1)
-        bench_supernet(b, "darts", xt, yt, xv, yv, cpu, [("float32", EXACT)], max_steps=steps)
-        bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, [("float32", EXACT)], max_steps=steps)
-        bench_final(b, xt, yt, cpu, [("float32", EXACT)], steps)
-    result = {"tiny": a.tiny, "images": source, "wall_seconds": time.perf_counter() - b.t0,
-              "environment": {"accelerator": device_name(accel), "cpu": device_name(cpu), "torch": torch.__version__,
-                              "cuda": torch.version.cuda, "python": platform.python_version(),
-                              "bf16_supported": bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
-                              "auto_train": auto_train.as_dict(), "auto_rmi": auto_rmi.as_dict()},
-              "config": {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in cfg.items()},
-              "rows": b.rows, "ratios": ratios(b.rows)}
-    (out_dir / "gpu_check.json").write_text(json.dumps(result, indent=1))
-    (out_dir / "gpu_check.md").write_text(markdown(result))
+        plan = [lambda: bench_rmi(b, x, y, cpu, rmi_variants, steps=steps, n_archs=1),
+                lambda: bench_supernet(b, "darts", xt, yt, xv, yv, cpu, train_variants, max_steps=steps),
+                lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, train_variants, max_steps=steps),
+                lambda: bench_final(b, xt, yt, cpu, train_variants, steps)]
+        cpu_plan = []
+    for step in plan:
+        step()
+        save(False)
+    b.role = "cpu comparison"  # the same workloads for a few steps on the CPU, for the ratio
+    for step in cpu_plan:
+        step()
+        save(False)
+    b.role = "accelerator"
+    if on_accel:  # optional, last: torch.compile of the final-training network (compiles take minutes)
+        bench_final(b, xt, yt, accel, [("auto + torch.compile", SpeedOptions(**{**auto_train.as_dict(),
+                                                                                "compile": True}))], cfg["final_steps"])
+    result = save(True)
     print(markdown(result))
     print(f"gpu_check: wrote {out_dir / 'gpu_check.json'} and {out_dir / 'gpu_check.md'} in "
           f"{result['wall_seconds']:.1f} s", flush=True)

@@ -21,7 +21,7 @@ def test_gpu_check_tiny_writes_json_and_markdown(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "accelerator = cpu" in r.stdout  # says which device ran what
     out = json.loads((tmp_path / "gpu_check.json").read_text())
-    assert out["tiny"] is True and out["images"].startswith("CIFAR-shaped random tensors made on the fly")
+    assert out["tiny"] is True and out["complete"] is True and out["images"].startswith("CIFAR-shaped random tensors made on the fly")
     rows = out["rows"]
     for role in ("accelerator", "cpu comparison"):
         got = {r["section"].split(" (")[0] for r in rows if r["role"] == role}
