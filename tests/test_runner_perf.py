@@ -115,10 +115,10 @@ def test_resume_after_a_worker_died_mid_chunk(computed, tmp_path):
 
 
 def test_a_failing_cell_keeps_the_finished_ones(tmp_path, monkeypatch):
-    import nasbench_eval.runner.cell as cell_mod
+    import nasbench_eval.runner.backends as backends
 
     s = spec(seeds=2)
-    real, calls = cell_mod.cell_tables, []
+    real, calls = backends.cell_tables, []
 
     def flaky(cell, ss, budget):
         calls.append(cell.cell)
@@ -126,11 +126,11 @@ def test_a_failing_cell_keeps_the_finished_ones(tmp_path, monkeypatch):
             raise RuntimeError("boom")
         return real(cell, ss, budget)
 
-    monkeypatch.setattr(cell_mod, "cell_tables", flaky)
+    monkeypatch.setattr(backends, "cell_tables", flaky)
     with pytest.raises(RuntimeError, match="boom"):
         run_experiment(s, tmp_path / "r", progress=False)
     assert ResultStore(tmp_path / "r").done_cells() == set(calls[:3])
-    monkeypatch.setattr(cell_mod, "cell_tables", real)
+    monkeypatch.setattr(backends, "cell_tables", real)
     r = run_experiment(s, tmp_path / "r", progress=False)
     assert r["skipped"] == 3 and r["complete"]
 

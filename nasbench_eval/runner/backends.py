@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 
 from ..errors import ConfigError, StoreError
-from .cell import run_cell
+from .cell import cell_tables
 
 BACKENDS = ("serial", "joblib", "ray")
 LIVE_TYPES = ("supernet", "rmi")  # problem types that train networks (torch); the others read the store
@@ -30,7 +30,7 @@ def _job(cell, seed_seq, budget, out=None, values_sha256=None):
     values_sha256: the driver's store values hash; the cell refuses to run on a worker whose store differs."""
     if values_sha256 is not None:
         _check_worker_store(values_sha256)
-    tables = run_cell(cell, seed_seq, budget)
+    tables = cell_tables(cell, seed_seq, budget)  # Arrow tables: they travel back and are written as they are
     if out is None:
         return cell.cell, tables
     from .store import ResultStore
@@ -54,8 +54,6 @@ def _check_worker_store(values_sha256: str) -> None:
 
 def run_serial(work, budget, jobs: int = 1, out=None) -> Iterator:
     """In this process; the tables go back to the caller, which streams them into chunks."""
-    from .cell import cell_tables
-
     for cell, ss in work:
         yield cell.cell, cell_tables(cell, ss, budget)
 
@@ -87,8 +85,6 @@ def _tasks(work: list, jobs: int, per_worker: int = 4) -> list[list]:
 def _job_chunk(task, budget, out=None) -> list:
     """Run a task's cells in this worker; with ``out`` save them as chunks there (also the finished ones when a cell
     fails) and return ``[(cell_id, None), ...]``, else return ``[(cell_id, tables), ...]``."""
-    from .cell import cell_tables
-
     if out is None:
         return [(cell.cell, cell_tables(cell, ss, budget)) for cell, ss in task]
     from .store import ChunkWriter, ResultStore
