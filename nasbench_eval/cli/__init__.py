@@ -20,8 +20,26 @@ COMMAND_MODULES = ("data", "query", "search", "algorithms", "run", "report", "re
                    "betavae", "ablate", "hw")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option's help states its default: ``(default: X)`` is appended unless the text already says it or the
+    option has no default (``None``, off, empty)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        d = action.default
+        if (not action.option_strings or d is None or d is False or d is argparse.SUPPRESS
+                or (isinstance(d, (list, tuple)) and not d) or "default" in text.lower()):
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with its usage errors on ONE line (``--help`` still shows the usage); sub-parsers inherit it."""
+    """argparse with its usage errors on ONE line (``--help`` still shows the usage) and every option's default in
+    ``--help``; sub-parsers inherit it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
                    help="resnet20 | resnet56 | resnet110 | resnet101 (bottleneck, RMI-NAS's CIFAR-100 reference) | "
                         "an NB201 arch string")
     t.add_argument("--epochs", type=positive_int, default=None, help="default: 200 (CIFAR), 30 (digits)")
-    t.add_argument("--seed", type=seed_int, default=0)
+    t.add_argument("--seed", type=seed_int, default=0, help="training seed")
     t.add_argument("--batch-size", type=positive_int, default=128)
     t.add_argument("--lr", type=positive_float, default=0.1)
     t.add_argument("--C", type=positive_int, default=16, help="NB201 reference only: channels of stage 1")

@@ -13,7 +13,7 @@ def register(sub) -> None:
     p = sub.add_parser("search", help="run one search algorithm on one problem")
     p.add_argument("algorithm", help="algorithm name (see `nasbench-eval algorithms`) or package.module:Class")
     p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
-    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the run (every random choice derives from it)")
     p.add_argument("--budget", type=budget_int, default=None, help="evaluations (default 500; 1000 for HW problems)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="algorithm hyper-parameter (repeatable); values are parsed as YAML scalars")
@@ -107,6 +107,7 @@ def _proxy_evaluator(args):
 
 
 def _search(args) -> int:
+    from ._format import num, rounded
     from ..search import Budget, get_algorithm, run
 
     cls = get_algorithm(args.algorithm)
@@ -126,12 +127,12 @@ def _search(args) -> int:
     print(f"{res.algorithm} on {problem.name} (seed {args.seed}): {res.evaluations} evaluations, "
           f"cost {res.total_cost:g} {problem.evaluator.cost_unit}, {res.wall_seconds:.2f} s, stopped by {res.stopped_by}")
     for c in res.chosen[:20]:
-        m = ", ".join(f"{k}={v:.4g}" for k, v in c["metrics"].items() if v is not None)
+        m = ", ".join(f"{k}={num(v)}" for k, v in c["metrics"].items() if v is not None)
         print(f"  #{c['index']:<5} {c['arch']}\n         {m}")
     if len(res.chosen) > 20:
         print(f"  ... {len(res.chosen) - 20} more (use --json)")
     for k, v in out.items():
         if k in ("front", "indicators", "per_threshold"):
-            print(f"{k}: {json.dumps(v)[:2000]}")
+            print(f"{k}: {json.dumps(rounded(v))[:2000]}")  # 6 significant digits; --json keeps all
     print("sources: " + ", ".join(f"{k} <- {v}" for k, v in problem.describe()["sources"].items()))
     return 0

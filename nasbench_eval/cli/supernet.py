@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     common.add_argument("--image-size", type=positive_int, default=None,
                         help="digits are upscaled to this size (default 32); mnist-5k is resized to it (default 28, "
                              "its own size); cifar10 ignores it")
-    common.add_argument("--seed", type=seed_int, default=0)
+    common.add_argument("--seed", type=seed_int, default=0, help="seed of the search and the supernet")
     common.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
     common.add_argument("--channels", "-C", type=positive_int, default=None, help="initial channels C")
     common.add_argument("--batch-size", type=positive_int, default=None)

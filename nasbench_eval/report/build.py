@@ -15,6 +15,20 @@ from . import plots
 from .ioh import export_ioh
 from .tables import comparison_table, detail_table, frame_table, heading, image, paragraph, render
 
+def _embed_images(body: str, folder: Path) -> str:
+    """Replace ``<img src="x.png">`` by a base64 ``data:`` URI of ``folder/x.png`` (the PNG stays beside it)."""
+    import base64
+    import html
+
+    def data_uri(m: re.Match) -> str:
+        p = folder / html.unescape(m.group(1))
+        if p.suffix != ".png" or not p.is_file() or p.resolve().parent != folder.resolve():
+            return m.group(0)
+        return f'<img src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode("ascii")}"'
+
+    return re.sub(r'<img src="([^"]+)"', data_uri, body)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
@@ -59,6 +73,7 @@ def make_report(folder, fmt: str = "md", baseline: str | None = None, metric: st
         parts += _betavae_section(bv, out, fmt, seed)
     body = "".join(parts)
     if fmt == "html":
+        body = _embed_images(body, out)  # one self-contained file: the PNGs as data URIs
         body = ("<!doctype html>\n<html><head><meta charset='utf-8'><title>nasbench-eval report</title>"
                 "<style>body{font-family:sans-serif;max-width:1100px;margin:auto} table{border-collapse:collapse;"
                 "font-size:13px} td,th{border:1px solid #ccc;padding:3px 6px}</style></head><body>\n"
