@@ -8,10 +8,22 @@ RMI table or the live RMI path.
 1. ``n_warmup`` (100) random archs are evaluated.
 2. Threshold (fixed from then on) = the ``quantile`` (5 %) quantile of their losses, i.e. "good" means
    ``loss < q_0.05(loss)`` <=> ``fitness > q_0.95(fitness)`` (numpy linear interpolation, finite values only).
-3. Each step: a random forest (``n_trees`` = 30, ``random_state`` drawn from the run's Generator at every refit)
-   is fitted on the one-hot encodings of all evaluated archs, labels good / other; ``n_candidates`` (1,000)
-   random unseen archs (inside the problem's ``allowed`` mask) are scored and the one with the highest "good"
-   probability is evaluated (ties: the earliest sampled).
+3. Each step: ``n_candidates`` (1,000) random unseen archs (inside the problem's ``allowed`` mask) are scored by
+   a random forest (``n_trees`` = 30, ``random_state`` drawn from the run's Generator at every refit) fitted on the
+   one-hot encodings of the evaluated archs, labels good / other; the one with the highest "good" probability is
+   evaluated (ties: the earliest sampled).
+
+   Refit schedule (our deviation, for speed): the authors' code refits the forest after every evaluation (about
+   400 fits of 30 trees per 500-evaluation run, 10-25 s). Here the forest is refitted when the number of evaluated
+   archs has grown by ``refit_growth`` (25 %) since the last fit: 100, 125, 157, ... i.e. 8 fits up to 500
+   evaluations, and the forest's probabilities are computed once per fit for the whole space (the same numbers
+   as scoring the candidates one by one). Between fits, steps reuse the last forest; the candidates are still
+   drawn every step, so the archs proposed stay diverse. ``refit_growth=0`` is the authors' schedule (a fit every
+   step, scoring only the candidates; the trajectories of the version that only had that schedule). Measured on
+   NB201 (30 seeds per dataset, budget 500, test accuracy of the answer, mean +- std; every step vs 25 % growth):
+   CIFAR-10 94.29 +- 0.19 vs 94.30 +- 0.13, CIFAR-100 73.28 +- 0.32 vs 73.12 +- 0.92, ImageNet16-120 46.29 +- 0.33
+   vs 46.26 +- 0.30 (Mann-Whitney p = 0.43 / 0.88 / 0.57); 217-245 vs 225-247 evaluations until 100 new good
+   archs; the same answer in 28 % of the runs; 14-43 s vs about 1 s of search per run (busy 2-core machine).
 4. Stops (``finished``) after ``n_good`` (100) *new* good archs after the warm-up, or when the space is exhausted.
 
 Answer ("sum" method): per-edge argmax of the summed one-hot encodings of the up to ``n_top`` (50) best good archs
@@ -45,16 +57,18 @@ class RMINAS(Algorithm):
         "n_candidates": Interval(int, 1, None),
         "n_good": Interval(int, 1, None),
         "n_top": Interval(int, 1, None),
+        "refit_growth": Interval(float, 0, None),
     }
 
     def __init__(self, n_warmup: int = 100, quantile: float = 0.05, n_trees: int = 30, n_candidates: int = 1000,
-                 n_good: int = 100, n_top: int = 50):
+                 n_good: int = 100, n_top: int = 50, refit_growth: float = 0.25):
         self.n_warmup = n_warmup
         self.quantile = quantile
         self.n_trees = n_trees
         self.n_candidates = n_candidates
         self.n_good = n_good
         self.n_top = n_top
+        self.refit_growth = refit_growth
 
     def _setup(self) -> None:
         n = self.space.size
@@ -67,6 +81,8 @@ class RMINAS(Algorithm):
         self.threshold: float | None = None  # in fitness units (larger is better)
         self.n_new_good = 0
         self._warm = True
+        self._p_all: np.ndarray | None = None  # the last forest's "good" probability of every arch (schedule mode)
+        self._fit_n = 0  # archs evaluated when that forest was fitted
 
     @property
     def finished(self) -> bool:
@@ -81,19 +97,31 @@ class RMINAS(Algorithm):
             k = self.rng.choice(unseen, size=min(int(self.n_warmup), len(unseen)), replace=False)
             return self.space.from_key(k).reshape(len(k), -1)
         cand = self.rng.choice(unseen, size=min(int(self.n_candidates), len(unseen)), replace=False)
-        X_c = nb201.ops_to_onehot(self.space.from_key(cand).reshape(len(cand), -1)).reshape(len(cand), -1)
         y = self._is_good(np.array(self._fit), np.array(self._viol))
-        if y.any() and not y.all():
-            from sklearn.ensemble import RandomForestClassifier
-
-            X = nb201.ops_to_onehot(self.space.from_key(np.array(self._keys)).reshape(len(self._keys), -1))
-            rf = RandomForestClassifier(n_estimators=int(self.n_trees), random_state=int(self.rng.integers(2**31 - 1)),
-                                        n_jobs=1)
-            rf.fit(X.reshape(len(X), -1), y)
-            p = rf.predict_proba(X_c)[:, list(rf.classes_).index(True)]
-        else:
+        if not (y.any() and not y.all()):
             p = np.full(len(cand), float(y.all()))
+        elif float(self.refit_growth) == 0:  # the authors' schedule: a fit every step, scoring the candidates
+            p = self._forest_proba(y, self._onehot(cand))
+        else:
+            if self._p_all is None or len(self._keys) >= self._fit_n * (1 + float(self.refit_growth)):
+                self._p_all = self._forest_proba(y, self._onehot(np.arange(self.space.size)))
+                self._fit_n = len(self._keys)
+            p = self._p_all[cand]
         return self.space.from_key(cand[[int(np.argmax(p))]]).reshape(1, -1)
+
+    def _onehot(self, keys: np.ndarray) -> np.ndarray:
+        """Flat one-hot encodings ``(len(keys), edges * ops)`` of archs given by key."""
+        return nb201.ops_to_onehot(self.space.from_key(keys).reshape(len(keys), -1)).reshape(len(keys), -1)
+
+    def _forest_proba(self, y: np.ndarray, X_score: np.ndarray) -> np.ndarray:
+        """Fit the forest on every evaluated arch (labels ``y``) and return the "good" probability of ``X_score``."""
+        from sklearn.ensemble import RandomForestClassifier
+
+        X = self._onehot(np.array(self._keys))
+        rf = RandomForestClassifier(n_estimators=int(self.n_trees), random_state=int(self.rng.integers(2**31 - 1)),
+                                    n_jobs=1)
+        rf.fit(X, y)
+        return rf.predict_proba(X_score)[:, list(rf.classes_).index(True)]
 
     def _tell(self, archs, ev) -> None:
         keys = np.atleast_1d(self.space.key(archs))

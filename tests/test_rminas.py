@@ -57,3 +57,36 @@ def test_works_with_a_minimised_loss_proxy(store):
     res = run(RMINAS(n_warmup=40, n_good=5), p, 300, seed=0)
     assert res.stopped_by == "algorithm"
     assert res.chosen[0]["metrics"]["rmi_loss"] < np.quantile(3.0 - valid / 100 * 3, 0.2)
+
+
+def test_refit_growth_zero_is_the_authors_schedule_bit_for_bit(c10_problem):
+    """refit_growth=0 (a fit every step) gives the trajectories of the version that had only that schedule
+    (digests recorded from it: algorithms/rminas.py before the refit schedule, seeds 0 and 1)."""
+    import hashlib
+
+    want = {0: (59, "fa25b04fa72c4162", 42), 1: (57, "e72a45c71729653e", 13390)}
+    for seed, (n, digest, chosen) in want.items():
+        res = run(RMINAS(n_warmup=40, n_good=10, n_candidates=300, refit_growth=0.0), c10_problem, 120, seed=seed)
+        k = np.asarray(res.trajectory["key"], dtype=np.int64)
+        assert (len(k), hashlib.sha256(k.tobytes()).hexdigest()[:16], res.chosen[0]["index"]) == (n, digest, chosen)
+
+
+def test_refit_schedule_fits_geometrically_and_scores_the_whole_space(c10_problem, monkeypatch):
+    fits, scored = [], []
+    real = RMINAS._forest_proba
+
+    def spy(self, y, X_score):
+        fits.append(len(self._keys))
+        p = real(self, y, X_score)
+        scored.append(p)
+        return p
+
+    monkeypatch.setattr(RMINAS, "_forest_proba", spy)
+    algo = RMINAS(n_warmup=40, n_good=1000, n_candidates=200, refit_growth=0.5)
+    algo.setup(c10_problem, make_rng(4))
+    for _ in range(1 + 110):  # warm-up batch + 110 steps: 40 -> 150 evaluated archs
+        a = algo.ask()
+        algo.tell(a, c10_problem.evaluate(a))
+    assert fits == [40, 60, 90, 135]  # refit once the evaluated set grew by 50 %
+    assert all(len(p) == c10_problem.space.size for p in scored)  # one scoring of the whole space per fit
+    assert len(set(algo._keys)) == len(algo._keys) == 150
