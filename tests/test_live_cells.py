@@ -30,7 +30,7 @@ def test_live_specs_validate_and_label_without_importing_torch():
 @pytest.mark.parametrize("entry, words", [
     ({"type": "supernet", "dataset": "digits", "epoch": 3}, ["'epoch'", "epochs", "max_batches"]),
     ({"type": "supernet", "dataset": "cifar10"}, ["data_root is required", "'cifar10'"]),
-    ({"type": "supernet", "dataset": "mnist"}, ["dataset", "'mnist'", "digits, cifar10"]),
+    ({"type": "supernet", "dataset": "mnist"}, ["dataset", "'mnist'", "digits, mnist-5k, cifar10"]),
     ({"type": "supernet", "train_mode": "D"}, ["train_mode", "A, B, C", "'D'"]),
     ({"type": "supernet", "image_size": 4}, ["image_size", ">= 8", "4"]),
     ({"type": "rmi", "config": "huge"}, ["config", "paper, small", "'huge'"]),

@@ -61,7 +61,7 @@ def _common(entry: dict, where: str, keys: dict) -> dict:
     if out["device"] is not None and not isinstance(out["device"], str):
         raise ConfigError(f"{where}.device must be 'cpu', 'cuda', 'auto' or null; got {out['device']!r}")
     ds = entry.get("dataset", "digits")
-    if ds != "digits" and not out["data_root"]:
+    if ds not in ("digits", "mnist-5k") and not out["data_root"]:  # the two offline datasets need no folder
         raise ConfigError(f"{where}.data_root is required for dataset {ds!r} (a folder in torchvision's layout; "
                           "nothing is downloaded)")
     return out
@@ -97,10 +97,14 @@ def _supernet_build(d: dict, evaluator=None):
     import numpy as np
 
     from ..supernet.driver import supernet_problem
-    from .data import cifar10_splits, digits_splits
+    from .data import cifar10_splits, digits_splits, mnist5k_splits
 
-    data = (digits_splits(d["split_seed"], d["image_size"]) if d["dataset"] == "digits"
-            else cifar10_splits(d["data_root"], d["split_seed"]))
+    if d["dataset"] == "digits":
+        data = digits_splits(d["split_seed"], d["image_size"])
+    elif d["dataset"] == "mnist-5k":  # the one fixed, stratified split of the 5,000 offline MNIST images
+        data = mnist5k_splits(d["image_size"])
+    else:
+        data = cifar10_splits(d["data_root"], d["split_seed"])
     problem = supernet_problem(d["space"], data, np.random.default_rng(d["seed"]), C=d["C"], cells=d["cells"],
                                epochs=d["epochs"], bn_mode=d["bn_mode"], train_mode=d["train_mode"],
                                train_on_evaluate=True, batch_size=d["batch_size"], max_batches=d["max_batches"],
@@ -114,7 +118,7 @@ SUPERNET = register_problem_type(ProblemType(
     "supernet", SUPERNET_KEYS, _supernet_normalise, _supernet_label, _supernet_build,
     summary="live: maximise the supernet validation accuracy of decoded architectures (weight sharing, trained "
             "while searched)",
-    datasets=("digits", "cifar10")))
+    datasets=("digits", "mnist-5k", "cifar10")))
 
 
 # ------------------------------------------------------------------------------------------------ rmi

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from ..spaces import darts as D
 from .mixed import MixedOp, Supernet
 from .ops import FactorizedReduce, ReLUConvBN, darts_op
@@ -59,7 +60,7 @@ class DartsSupernet(Supernet):
                  op_mask=None, affine: bool = False, track_running_stats: bool = True, in_channels: int = 3):
         super().__init__()
         if layers < 3:
-            raise ValueError(f"layers must be >= 3 (two reduction cells plus one normal); got {layers}")
+            raise ConfigError(f"the DARTS network needs --cells/layers >= 3 (two reduction cells plus one normal); got {layers}")
         self._cfg = dict(C=C, layers=layers, num_classes=num_classes, stem_multiplier=stem_multiplier,
                          affine=affine, track_running_stats=track_running_stats, in_channels=in_channels)
         mask = self._init_mask(op_mask)
