@@ -7,7 +7,7 @@ worktree of the old commit with ``PYTHONPATH=/path/to/old/tree``) and compare::
     python benchmarks/golden_digests.py > before.json        # in the old tree
     python benchmarks/golden_digests.py --compare before.json # in the new tree: lists the runs that differ
 
-The pinned snapshot of these digests is tests/test_golden.py (a subset, fast).
+The pinned snapshots (whole trajectories, fewer runs) are in tests/test_golden.py.
 """
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ from .evaluators.base import Evaluation, Evaluator
 
 __all__ = ["ALL_CHECKS", "algorithm_checks", "battery_problem", "check_algorithm", "check_constructor",
            "check_determinism", "check_feasible_answer", "check_fresh_process_determinism", "check_nan_robust",
-           "check_no_test_read", "check_parameter_constraints", "check_valid_archs_and_budget", "problem_keys"]
+           "check_no_test_read", "check_parameter_constraints", "check_valid_archs_and_budget", "problem_keys",
+           "trajectory_digest"]
 
 BUDGET = {True: 120, False: 400}  # evaluations per run: quick / full
 SEEDS = {True: (7,), False: (7, 11, 13)}
@@ -139,7 +140,9 @@ def _run(cls, key: str, seed: int, quick: bool, problem=None, algo=None):
         raise
 
 
-def _digest(res) -> str:
+def trajectory_digest(res) -> str:
+    """sha256 of a run's whole trajectory (every column, in order) and its chosen indices: equal digests = the same
+    run, bit for bit. Used by the determinism checks and the golden snapshot tests."""
     h = hashlib.sha256()
     for k in sorted(res.trajectory):
         h.update(k.encode())
@@ -280,7 +283,7 @@ def check_determinism(algorithm, *, quick: bool = True) -> None:
     for key in problem_keys(cls):
         for seed in SEEDS[quick]:
             a, b = _run(cls, key, seed, quick), _run(cls, key, seed, quick)
-            if _digest(a) != _digest(b):
+            if trajectory_digest(a) != trajectory_digest(b):
                 _fail(cls, f"{key}: two runs with seed {seed} differ; draw every random number from the Generator "
                            "given to setup (self.rng), never from a global RNG, the clock or set/dict order of ids")
         c = _run(cls, key, SEEDS[quick][0] + 1, quick)
@@ -294,7 +297,7 @@ def _digests(ref: str, keys: list[str], seed: int, quick: bool) -> dict[str, str
     from .search.registry import get_algorithm
 
     cls = get_algorithm(ref)
-    return {k: _digest(_run(cls, k, seed, quick)) for k in keys}
+    return {k: trajectory_digest(_run(cls, k, seed, quick)) for k in keys}
 
 
 def check_fresh_process_determinism(algorithm, *, quick: bool = True) -> None:
