@@ -169,6 +169,8 @@ def bench_supernet(b: Bench, space, x, y, xv, yv, device, variants, max_steps=No
         rng = np.random.default_rng(0)
         net = reset_parameters(make_supernet(space, C=c["C"], cells=c["cells"]), rng)
         warm, probe = b.cfg["warm_steps"], b.cfg["probe_steps"]
+        if max_steps is not None:  # a CPU comparison: as few steps as asked
+            warm, probe = 1, min(probe, max_steps)
         tr = SupernetTrainer(net, (x, y), rng, epochs=50, batch_size=c["batch"], device=device, max_batches=warm,
                              **speed.as_dict())
         tr.train_epoch("A", hats)  # warm-up
@@ -198,8 +200,8 @@ def bench_supernet(b: Bench, space, x, y, xv, yv, device, variants, max_steps=No
         # one fitness evaluation over the validation half (subset on a slow device, extrapolated)
         nv = len(yv) if max_steps is None else min(len(yv), max_steps * b.cfg["valid_batch"])
         reset_peak(device)
-        top1_accuracy(tr.net, xv[: b.cfg["valid_batch"]], yv[: b.cfg["valid_batch"]], hats[0],
-                      batch_size=b.cfg["valid_batch"])  # warm-up
+        nw = b.cfg["valid_batch"] if max_steps is None else min(64, b.cfg["valid_batch"])
+        top1_accuracy(tr.net, xv[:nw], yv[:nw], hats[0], batch_size=b.cfg["valid_batch"])  # warm-up
         sync(device)
         t = time.perf_counter()
         top1_accuracy(tr.net, xv[:nv], yv[:nv], hats[0], batch_size=b.cfg["valid_batch"])
