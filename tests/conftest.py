@@ -26,21 +26,8 @@ def rng():
 
 @pytest.fixture
 def darts_problem():
-    """Factory of a fake-scored DARTS problem: proves an algorithm is space-generic without training anything."""
-    from nasbench_eval import Evaluation, Evaluator, Objective, Problem
-    from nasbench_eval.spaces.darts import DartsSpace
+    """Factory of a fake-scored DARTS problem (the author kit's toy problem, optimum 13.6): proves an algorithm is
+    space-generic without training anything."""
+    from nasbench_eval.testing import _toy_darts_problem
 
-    class DartsScore(Evaluator):
-        """Deterministic: sep_conv_3x3 in the normal cell, sep_conv_5x5 in the reduction cell, edges from the cell
-        inputs score; the optimum is known (8 + 0.5 * 8 + 0.1 * 16 = 13.6)."""
-
-        metrics = ("score",)
-        arch_shape = (32,)
-
-        def _evaluate(self, archs):
-            v = archs.reshape(len(archs), 2, 4, 2, 2)
-            s = ((v[:, 0, :, :, 0] == 4).sum((1, 2)) + 0.5 * (v[:, 1, :, :, 0] == 5).sum((1, 2))
-                 + 0.1 * (v[..., 1] <= 1).sum((1, 2, 3)))
-            return Evaluation({"score": s.astype(float)}, np.ones(len(archs)))
-
-    return lambda: Problem(DartsSpace(), DartsScore(), (Objective("score"),), name="darts-fake")
+    return _toy_darts_problem
