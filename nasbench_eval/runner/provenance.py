@@ -62,10 +62,24 @@ def _packages_distributions() -> dict:
     return metadata.packages_distributions()
 
 
+@lru_cache(maxsize=64)
+def _named_like(top: str) -> list[str]:
+    """The distribution named like the import package (``nasbench_eval`` -> ``nasbench-eval``) when its top_level.txt
+    lists it: milliseconds, where scanning every installed distribution (packages_distributions) takes seconds."""
+    for name in dict.fromkeys((top, top.replace("_", "-"))):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if top in (dist.read_text("top_level.txt") or "").split():
+            return [dist.metadata["Name"]]
+    return []
+
+
 def distribution_of(module: str) -> dict:
     """``{distribution, version, editable}`` of the installed distribution providing ``module`` (None if none)."""
     top = module.split(".")[0]
-    names = sorted(set(_packages_distributions().get(top, [])))
+    names = _named_like(top) or sorted(set(_packages_distributions().get(top, [])))
     if not names:
         return {"distribution": None, "version": None, "editable": None}
     name = names[0]

@@ -23,6 +23,7 @@ algorithm that cannot handle constraints sets ``handles_constraints = False`` an
 from __future__ import annotations
 
 import inspect
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -32,6 +33,14 @@ from ..evaluators.base import Evaluation
 from .history import History
 from .params import validate_params
 from .selection import deb_best
+
+
+@lru_cache(maxsize=None)
+def _param_names(init) -> tuple[str, ...]:
+    """Constructor parameter names (inspect.signature costs ~2 ms: once per class, not once per run)."""
+    sig = inspect.signature(init)
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(n for n, p in sig.parameters.items() if n != "self" and p.kind in kinds)
 
 
 class Algorithm:
@@ -50,9 +59,7 @@ class Algorithm:
     # ------------------------------------------------------------------ parameters (scikit-learn style)
     @classmethod
     def param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        return [n for n, p in sig.parameters.items() if n != "self" and p.kind in kinds]
+        return list(_param_names(cls.__init__))
 
     @classmethod
     def defaults(cls) -> dict:
