@@ -90,3 +90,13 @@ def test_report_on_betavae_folder(tmp_path):
     pd.DataFrame(rows).to_parquet(tmp_path / "results.parquet")
     path = make_report(tmp_path)
     assert "Beta-VAE" in path.read_text() and (path.parent / "betavae_accuracy.png").exists()
+
+
+def test_html_text_renders_markdown_emphasis_but_keeps_user_strings_escaped():
+    from nasbench_eval.report.tables import html_text
+
+    out = html_text("**rea[population_size=<x>]** uses `a<x>` and <b>ours</b>; <img src=x onerror=alert(1)>")
+    assert out.startswith("<b>rea[population_size=&lt;x&gt;]</b>")
+    assert "<code>a&lt;x&gt;</code>" in out and "<b>ours</b>" in out
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert "**" not in out and "`" not in out

@@ -34,10 +34,16 @@ def render(headers: list[str], rows: list[list[str]], fmt: str = "md") -> str:
 _OUR_TAGS = re.compile(r"&lt;(/?)(code|b|i|em|strong|br|sub|sup)&gt;")
 
 
+_MD_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_MD_CODE = re.compile(r"`([^`]+)`")
+
+
 def html_text(text) -> str:
     """``text`` safe to put into HTML: escaped, except the attribute-free tags ``<code> <b> <i> <em> <strong> <br>
-    <sub> <sup>`` (which cannot run script)."""
-    return _OUR_TAGS.sub(r"<\1\2>", html.escape(str(text), quote=True))
+    <sub> <sup>`` (which cannot run script); the Markdown ``**bold**`` and ```code``` the report texts use become
+    ``<b>`` / ``<code>`` (their content stays escaped)."""
+    out = _OUR_TAGS.sub(r"<\1\2>", html.escape(str(text), quote=True))
+    return _MD_CODE.sub(r"<code>\1</code>", _MD_BOLD.sub(r"<b>\1</b>", out))
 
 
 def heading(text, level: int, fmt: str) -> str:
