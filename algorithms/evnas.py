@@ -26,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench_eval.search import Algorithm
-from nasbench_eval.search.params import Interval
 
 from . import _ga
 

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbench_eval.problems.hw import cost_metric_of, pick_per_threshold
+from nasbench_eval.problems.costs import pick_per_threshold
+from nasbench_eval.problems.hw import cost_metric_of
 from nasbench_eval.search import Algorithm, non_dominated
 from nasbench_eval.search.params import Boolean, Interval, Optional, Options
 from nasbench_eval.search.selection import deb_best

@@ -63,10 +63,6 @@ def grid_specs(seeds: int, evals: int, hw: bool, exclude=()) -> list:
                          "problems": [{"type": "nb201", "dataset": d}
                                       for d in ("cifar10", "cifar100", "ImageNet16-120")]})]
     if hw:
-        try:
-            import nasbench_eval.problems.hw  # noqa: F401
-        except ImportError:
-            return specs
         hwp = build_problem({"type": "hw", "dataset": "cifar10", "device": "fpga", "metric": "latency",
                              "kind": "constrained", "quantile": 0.5, "threshold": None})
         so = [a for a in available() if a not in exclude and runs_on(a, hwp)]

@@ -103,7 +103,8 @@ def run(store_dir: Path, source: Path, repeats: int, sizes: list[int]) -> tuple[
     import numpy as np
     import pandas as pd
 
-    from nasbench_eval.tables.store import get_store, load_store
+    from nasbench_eval.tables.store import load_store
+    from nasbench_eval.tables.locate import get_store
 
     rows: list[list[str]] = []
     raw: dict = {}

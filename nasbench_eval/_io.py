@@ -26,6 +26,23 @@ class FolderRefusedError(NasbenchEvalError):
     """A path we were asked to write is not ours to replace (foreign contents, a file, a dangling link)."""
 
 
+def jsonable(x):
+    """``x`` with numpy scalars/arrays turned into plain Python (non-finite floats -> None), ready for ``json``."""
+    import numpy as np
+
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not np.isfinite(x) else float(x)
+    return x
+
+
 def sha256_file(path) -> str:
     """sha256 hex digest of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()

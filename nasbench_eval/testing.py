@@ -424,7 +424,7 @@ def _guarded_class(cls, recorder, stores):
 
 def check_no_test_read(algorithm, *, quick: bool = True) -> None:
     """No test metric (nor any of the problem's report columns) is read in setup, ask, tell, finished or result."""
-    from .tables.store import get_store
+    from .tables.locate import get_store
 
     cls = _as_class(algorithm)
     for key in problem_keys(cls):

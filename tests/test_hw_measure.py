@@ -12,7 +12,8 @@ from nasbench_eval.errors import ConfigError, StoreError
 from nasbench_eval.spaces import nb201
 from nasbench_eval.tables import latency_fill as fill
 from nasbench_eval.tables import user_devices as ud
-from nasbench_eval.tables.store import default_store_dir, get_store, load_store
+from nasbench_eval.tables.store import default_store_dir, load_store
+from nasbench_eval.tables.locate import get_store
 
 torch = pytest.importorskip("torch")
 

@@ -20,7 +20,8 @@ from nasbench_eval.tables.official import (
     merge_into_store,
 )
 from nasbench_eval.tables.official.hwnasbench import HW_DATASETS, HW_METRIC_KEYS
-from nasbench_eval.tables.store import FORMAT_VERSION, get_store, load_store, seal_meta
+from nasbench_eval.tables.store import FORMAT_VERSION, load_store, seal_meta
+from nasbench_eval.tables.locate import get_store
 
 N = nb201.N_ARCHS
 LAT, ENERGY = hw_column("fpga", "latency"), hw_column("fpga", "energy")

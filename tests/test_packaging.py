@@ -105,17 +105,18 @@ def test_a_damaged_archive_is_refused_and_nothing_is_written(tmp_path):
 
 def test_get_store_without_env_or_checkout_unpacks_once_into_the_cache(tmp_path, monkeypatch, capsys):
     from nasbench_eval.tables import store as store_mod
+    from nasbench_eval.tables.locate import clear_store_cache, get_store
 
     monkeypatch.delenv("NASBENCH_EVAL_STORE", raising=False)
     cache = tmp_path / "xdg" / "nasbench-eval" / "store"
     monkeypatch.setattr(store_mod, "default_store_dir", lambda: cache)  # as in an installed wheel
-    s = store_mod.get_store()
+    s = get_store()
     assert "unpacking the packaged benchmark store" in capsys.readouterr().err
     assert s.path == cache.resolve() and marker_kind(cache) == STORE_KIND
     before = (cache / "values.npy").stat().st_mtime_ns
-    store_mod.get_store()
+    get_store()
     assert (cache / "values.npy").stat().st_mtime_ns == before and capsys.readouterr().err == ""
-    store_mod._cached_store.cache_clear()
+    clear_store_cache()
 
 
 def test_default_store_dir_outside_a_checkout_is_the_user_cache(monkeypatch, tmp_path):

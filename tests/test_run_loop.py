@@ -136,8 +136,6 @@ class _Counting(Callback):
 
 
 def test_a_finished_run_resumes_without_evaluating(c10_problem, tmp_path):
-    from nasbench_eval.search.run import describe_archs  # noqa: F401 - the public helper stays importable
-
     first = run(get_algorithm("rea")(), c10_problem, 60, seed=1, checkpoint=tmp_path, checkpoint_every=25)
     calls = []
     inner = c10_problem.evaluator.evaluate

@@ -33,7 +33,7 @@ def computed():
 def opened(out, s) -> ResultStore:
     """A result folder opened as ``run_experiment`` opens it (data hash + code provenance), so it resumes."""
     from nasbench_eval.runner.provenance import collect
-    from nasbench_eval.tables.store import get_store
+    from nasbench_eval.tables.locate import get_store
 
     store = ResultStore(out)
     store.open(s, get_store().content_sha256, provenance=collect(s))

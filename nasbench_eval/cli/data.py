@@ -109,7 +109,7 @@ def _import(args) -> int:
 
 
 def _info(args) -> int:
-    from ..tables.store import get_store
+    from ..tables.locate import get_store
 
     s = get_store(args.store)
     rows = [{"column": c, "coverage": int(s.coverage(c).sum()), "unit": s.column_meta(c)["unit"],

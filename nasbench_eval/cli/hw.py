@@ -50,7 +50,7 @@ def register(sub) -> None:
 
 def _measure(args) -> int:
     from ..live.latency import TimingSettings, measure_device
-    from ..tables.store import get_store
+    from ..tables.locate import get_store
 
     settings = TimingSettings(batch_size=args.batch_size, input=args.input, torch_device=args.torch_device,
                               threads=args.threads, warmup=args.warmup, repeats=args.repeats, seed=args.seed)

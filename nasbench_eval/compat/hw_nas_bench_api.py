@@ -38,11 +38,10 @@ import math
 
 from ..errors import ConfigError, unknown
 from ..spaces import nb201
-from ..tables.columns import HW_METRICS, hw_column
-from ..tables.store import get_store
-from ._common import check_index, value, warn_once
+from ..tables.columns import DATASETS, HW_METRICS, hw_column
+from ..tables.locate import get_store
+from ._common import check_index, warn_once
 
-DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
 METRICS = tuple(f"{dev}_{m}" for dev, ms in HW_METRICS.items() for m in ms)  # the original's ten keys, its order
 _PRODUCT = tuple(m for m in METRICS if m != "eyeriss_arithmetic_intensity")  # average_hw_metric's nine factors

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, InvalidArchError, unknown
 from ..spaces import nb201
-from ..tables.store import get_store
+from ..tables.locate import get_store
 from ._common import check_index, find_column, value, warn_once
 
 SETTINGS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")

@@ -6,7 +6,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..spaces import nb201
 from ..tables.columns import is_test_column
-from ..tables.store import BenchmarkStore, get_store
+from ..tables.store import BenchmarkStore
+from ..tables.locate import get_store
 from .base import Evaluation, Evaluator
 
 

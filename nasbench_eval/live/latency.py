@@ -165,7 +165,7 @@ def measure(indices, settings: TimingSettings, sink, progress: bool = True) -> d
 def measure_device(name: str, *, sample: int = 60, holdout: int = 0, settings: TimingSettings | None = None,
                    predictor: str = "gbr", store=None, root=None, progress: bool = True) -> dict:
     """Measure, fill and write the user device ``name`` (module docstring); returns its ``device.json``."""
-    from ..tables.store import get_store
+    from ..tables.locate import get_store
 
     settings = (settings or TimingSettings()).check()
     if predictor not in fill.PREDICTORS:

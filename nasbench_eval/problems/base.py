@@ -123,7 +123,7 @@ class Problem:
         """Reporting metrics (test accuracy, params, ...) of architectures. Never call during a search."""
         if not self.report_columns:
             return {}
-        from ..tables.store import get_store
+        from ..tables.locate import get_store
 
         stores = stores_in(self.evaluator)
         store = stores[0] if stores else get_store()

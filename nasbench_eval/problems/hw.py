@@ -41,10 +41,11 @@ from ..tables.columns import (
     dataset_view,
     hw_column,
 )
-from ..tables.store import BenchmarkStore, get_store
+from ..tables.store import BenchmarkStore
+from ..tables.locate import get_store
 from .base import Constraint, Objective, Problem
 from .costs import cost_quantiles as _tie_safe_quantiles
-from .costs import merge_thresholds, pick_per_threshold  # noqa: F401 - pick_per_threshold: the one pick rule
+from .costs import merge_thresholds
 from .checks import check_kind, check_quantile, check_threshold
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)

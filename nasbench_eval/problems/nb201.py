@@ -6,7 +6,8 @@ from ..evaluators.base import Evaluator
 from ..evaluators.tabular import TabularEvaluator
 from ..spaces import NB201Space
 from ..tables.columns import dataset_view
-from ..tables.store import BenchmarkStore, get_store
+from ..tables.store import BenchmarkStore
+from ..tables.locate import get_store
 from .base import Objective, Problem
 
 

@@ -42,7 +42,7 @@ def _job(cell, seed_seq, budget, out=None, values_sha256=None):
 def _check_worker_store(values_sha256: str) -> None:
     import socket
 
-    from ..tables.store import get_store
+    from ..tables.locate import get_store
 
     got = get_store().meta.get("values_sha256")
     if got != values_sha256:
@@ -144,7 +144,7 @@ def run_ray(work, budget, jobs: int = 2, out=None, address: str | None = None) -
     """Tables travel back to the driver (no shared disk assumed). ``jobs`` sizes a private instance; on a cluster
     the cluster's resources decide how many cells run at once."""
     ray = _import_ray()
-    from ..tables.store import get_store
+    from ..tables.locate import get_store
 
     values_sha256 = get_store().meta.get("values_sha256")
     addr = ray_address(address)

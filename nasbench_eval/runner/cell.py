@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
+from .._io import jsonable
 
 WALL_COLUMNS = ("wall_seconds",)  # the only non-deterministic columns (excluded from bit-identity checks)
 BASE_EVAL_COLUMNS = ("cell", "algorithm", "problem", "seed", "eval", "batch", "key", "cost", "cum_cost", "cached",
@@ -47,12 +47,6 @@ def problem_for_cell(entry: dict, seed: int):
     return spec.replace(seed=seed).build() if spec.get("seed") is None else spec.build()
 
 
-def _jsonable(x):
-    from ..search.run import _jsonable as j
-
-    return j(x)
-
-
 def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
     """Run one cell; return ``{"evaluations", "runs", "chosen"}`` DataFrames (deterministic except wall time)."""
     return {name: t.to_pandas() for name, t in cell_tables(cell, seed_seq, budget).items()}
@@ -69,7 +63,7 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict:
 
     problem = problem_for_cell(cell.problem, int(cell.seed))
     algo = resolve_algorithm(cell.algorithm).from_params(cell.algorithm["params"])
-    params = json.dumps(_jsonable(algo.get_params()), sort_keys=True, default=repr)  # resolved: defaults filled in
+    params = json.dumps(jsonable(algo.get_params()), sort_keys=True, default=repr)  # resolved: defaults filled in
     res = run(algo, problem, Budget(budget.get("evaluations"), budget.get("cost")), seed_seq)
     tr = res.trajectory
     n = len(tr["eval"])
@@ -97,7 +91,7 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict:
            "n_obj": problem.n_obj, "objectives": json.dumps(problem.describe()["objectives"]),
            "evaluations": int(res.evaluations), "total_cost": float(res.total_cost), "stopped_by": res.stopped_by,
            "n_chosen": n_chosen, "best_fitness": float(feas_fit.max()) if feas_fit.size else np.nan,
-           "problem_info": json.dumps(_jsonable(problem.describe()), sort_keys=True),
+           "problem_info": json.dumps(jsonable(problem.describe()), sort_keys=True),
            "wall_seconds": float(res.wall_seconds)}
     row.update(getattr(cell, "sweep", None) or {})  # swept values: JSON column 'sweep' + one sweep_<param> column each
     if best is not None:

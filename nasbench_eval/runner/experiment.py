@@ -52,7 +52,7 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
 
 
 def _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_code_change, prov, t0) -> dict:
-    from ..tables.store import get_store
+    from ..tables.locate import get_store
 
     # the content hash computed (and checked) when the store was opened, not the one its metadata claims; folders
     # started before content hashes existed recorded the values.npy hash, accepted on resume

@@ -27,6 +27,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from .._io import jsonable
+
 FRAMEWORK = "nasbench_eval"
 FRAMEWORK_DIST = "nasbench-eval"
 READ_ONLY_SUBPACKAGES = ("cli", "report", "stats", "reproduce", "studies")  # never change a runner cell
@@ -51,9 +53,7 @@ def _combined(files: dict[str, str]) -> str | None:
 
 def jsonable_params(params: dict) -> dict:
     """Parameters as the JSON the manifest and the runs table store (tuples -> lists, numpy -> Python)."""
-    from ..search.run import _jsonable
-
-    return json.loads(json.dumps(_jsonable(dict(params)), sort_keys=True, default=repr))
+    return json.loads(json.dumps(jsonable(dict(params)), sort_keys=True, default=repr))
 
 
 # ---------------------------------------------------------------------------------------------- distributions

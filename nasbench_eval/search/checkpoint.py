@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import jsonable
 from ..errors import ConfigError
 
 FORMAT = 1
@@ -26,9 +27,7 @@ FILE = "run.npz"
 
 
 def header(algo, problem, budget, rng_state) -> dict:
-    from .run import _jsonable
-
-    return json.loads(json.dumps(_jsonable({
+    return json.loads(json.dumps(jsonable({
         "format": FORMAT, "algorithm": algo.name or type(algo).__name__, "params": algo.get_params(),
         "problem": problem.describe(), "budget": {"evaluations": budget.evaluations, "cost": budget.cost,
                                                   "batches": budget.batches},

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._io import jsonable
 from ..errors import ConfigError, InvalidArchError
 from ..evaluators.base import Evaluation
 from . import checkpoint as ckpt
@@ -70,24 +71,10 @@ class RunResult:
         return pd.DataFrame(self.trajectory)
 
     def to_json(self) -> dict:
-        return {"algorithm": self.algorithm, "params": _jsonable(self.params), "problem": self.problem,
-                "seed": _jsonable(self.seed), "evaluations": self.evaluations,
+        return {"algorithm": self.algorithm, "params": jsonable(self.params), "problem": self.problem,
+                "seed": jsonable(self.seed), "evaluations": self.evaluations,
                 "total_cost": self.total_cost, "wall_seconds": round(self.wall_seconds, 4),
-                "stopped_by": self.stopped_by, "result": _jsonable(self.chosen), **_jsonable(self.extra)}
-
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not np.isfinite(x) else float(x)
-    return x
+                "stopped_by": self.stopped_by, "result": jsonable(self.chosen), **jsonable(self.extra)}
 
 
 def make_rng(seed) -> np.random.Generator:

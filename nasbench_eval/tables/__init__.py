@@ -7,7 +7,8 @@ from .columns import (
            dataset_view,
            hw_column,
 )
-from .store import BenchmarkStore, get_store, load_store
+from .locate import get_store
+from .store import BenchmarkStore, load_store
 
 __all__ = ["DATASETS", "HELP_DEVICES", "HW_DEVICES", "HW_METRICS", "dataset_view", "hw_column", "BenchmarkStore",
            "get_store", "load_store"]

@@ -253,7 +253,4 @@ def build_store(source: Path | str | None = None, out: Path | str | None = None)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    from .store import _cached_store
-
-    _cached_store.cache_clear()  # this process must not serve the replaced store
-    return out
+    return out  # get_store notices the replaced meta.json and reloads

@@ -13,7 +13,7 @@
 ``data build``, with the run-dependent metadata fixed: no build time, no source folder), so a fresh build equals the
 shipped file bit for bit (:func:`compare_stores`; ``nasbench-eval data verify`` and ``tests/test_packaging.py``).
 
-Without ``$NASBENCH_EVAL_STORE`` and without a source checkout, :func:`~.store.get_store` unpacks the archive once
+Without ``$NASBENCH_EVAL_STORE`` and without a source checkout, :func:`~.locate.get_store` unpacks the archive once
 into ``~/.cache/nasbench-eval/store`` (our marker, hashes checked); nothing is ever written into site-packages.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import replace_dir, sha256_file
+from .._io import replace_dir
 from ..errors import DataBuildError, StoreError
 from .store import STORE_KIND, is_legacy_store, load_store, seal_meta
 

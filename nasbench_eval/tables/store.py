@@ -17,9 +17,7 @@ import hashlib
 import io
 import json
 import os
-import sys
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -223,36 +221,3 @@ def load_store(path: Path | str | None = None, verify: bool = True) -> Benchmark
     store = BenchmarkStore(values, meta, path)
     store.content_sha256 = meta["content_sha256"]  # computed and checked just above
     return store
-
-
-@lru_cache(maxsize=4)
-def _cached_store(path: str) -> BenchmarkStore:
-    return load_store(path)
-
-
-def get_store(path: Path | str | None = None, auto_build: bool = True) -> BenchmarkStore:
-    """The process-wide store (loaded once). If the *default* store folder does not exist (or holds the packaged
-    store of another package version), unpack the store shipped with the package into it (:mod:`.packaged`; hashes
-    checked), else build it from the source data when found; a folder named by ``path`` or
-    ``$NASBENCH_EVAL_STORE`` is only ever read. The
-    finished user devices (``nasbench-eval hw measure``) are merged into the column namespace as an overlay
-    (:mod:`.user_devices`); the store's own files and hash are unchanged."""
-    named = path is not None or bool(os.environ.get("NASBENCH_EVAL_STORE"))
-    p = Path(path) if path is not None else default_store_dir()
-    if auto_build and not named:  # never build or unpack into a folder named for reading
-        from .packaged import has_packaged_store, is_stale_packaged_copy, unpack_store
-
-        if has_packaged_store() and (not (p / "meta.json").exists() or is_stale_packaged_copy(p)):
-            print(f"nasbench-eval: unpacking the packaged benchmark store into {p} (once)", file=sys.stderr)
-            unpack_store(p)
-            _cached_store.cache_clear()
-        elif not (p / "meta.json").exists():
-            from .build import build_store, find_source
-
-            src = find_source(required=False)
-            if src is not None:
-                print(f"nasbench-eval: building the benchmark store from {src} into {p} (once)", file=sys.stderr)
-                build_store(src, p)
-    from .user_devices import with_user_devices  # the user's own devices: an overlay, never written into p
-
-    return with_user_devices(_cached_store(str(p.resolve())))

@@ -32,6 +32,7 @@ from .._io import MARKER, marker_kind, write_marker
 from ..errors import ConfigError, StoreError
 from ..spaces import nb201
 from .columns import HELP_DEVICES, HW_DEVICES
+from .store import BenchmarkStore
 
 SOURCE = "user-measured"
 KIND = "user device"
@@ -247,7 +248,6 @@ def _signature(root: Path) -> tuple:
 def with_user_devices(store, root: Path | None = None):
     """The store plus the finished user devices' columns (a new store object; ``store`` is returned unchanged
     when there are none). Cached per (store, folder state)."""
-    from .store import BenchmarkStore
 
     root = Path(root if root is not None else user_devices_dir())
     sig = _signature(root)

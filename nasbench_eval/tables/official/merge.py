@@ -137,5 +137,4 @@ def merge_into_store(store_dir: Path | str | None, new_columns: dict, provenance
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    store_mod._cached_store.cache_clear()  # the process-wide store must not serve the pre-import columns
     return {"store": str(out), "added": added, "updated": updated, "derived_replaced": derived_replaced}
