@@ -6,6 +6,8 @@ import json
 import pandas as pd
 import pytest
 
+from nasbench_eval._io import atomic_write_parquet
+
 pytest.importorskip("torch")
 
 from nasbench_eval.studies.betavae import (  # noqa: E402
@@ -79,7 +81,7 @@ def test_resume_refuses_different_settings(swept):
 
 def test_atomic_write_replaces_whole_file(tmp_path):
     p = tmp_path / "x.parquet"
-    store.atomic_write_parquet(p, store.tidy([]))
+    atomic_write_parquet(p, store.tidy([]))
     assert tuple(pd.read_parquet(p).columns) == COLUMNS
     assert [f.name for f in tmp_path.iterdir()] == ["x.parquet"]
 

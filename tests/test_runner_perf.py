@@ -11,7 +11,8 @@ import pytest
 from nasbench_eval.runner import ResultStoreError, compare_results, parse_spec, run_experiment
 from nasbench_eval.runner.cell import cell_tables
 from nasbench_eval.runner.experiment import cell_seeds
-from nasbench_eval.runner.store import TABLES, ChunkWriter, ResultStore
+from nasbench_eval.runner.parts import TABLES, ChunkWriter
+from nasbench_eval.runner.store import ResultStore
 
 
 def spec(seeds=3, evals=30):

@@ -72,7 +72,7 @@ def run_joblib(work, budget, jobs: int = 2, out=None) -> Iterator:
 def _tasks(work: list, jobs: int, per_worker: int = 4) -> list[list]:
     """Guided scheduling: each task takes 1 / (per_worker x jobs) of the cells still unassigned (at most
     ``CHUNK_CELLS``, at least 1), in canonical order."""
-    from .store import CHUNK_CELLS
+    from .parts import CHUNK_CELLS
 
     tasks, i = [], 0
     while i < len(work):
@@ -87,7 +87,8 @@ def _job_chunk(task, budget, out=None) -> list:
     fails) and return ``[(cell_id, None), ...]``, else return ``[(cell_id, tables), ...]``."""
     if out is None:
         return [(cell.cell, cell_tables(cell, ss, budget)) for cell, ss in task]
-    from .store import ChunkWriter, ResultStore
+    from .parts import ChunkWriter
+    from .store import ResultStore
 
     writer, saved = ChunkWriter(ResultStore(out)), []
     try:

@@ -12,7 +12,8 @@ from .backends import get_backend
 from .spec import Spec, check_problems, load_spec
 from .provenance import changes, collect, refusal_message
 from .._io import folder_lock
-from .store import ChunkWriter, ResultStore, ResultStoreError, _now
+from .parts import ChunkWriter
+from .store import ResultStore, ResultStoreError, _now
 
 
 class CodeChangeWarning(UserWarning):

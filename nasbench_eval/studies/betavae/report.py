@@ -91,7 +91,7 @@ def plot(summary: pd.DataFrame, path: Path, ylabel: str, title: str, scale: floa
 
 def write_report(out) -> str:
     """Write ``report.md``, ``accuracy_vs_sparsity.png`` and ``latent_corr_vs_sparsity.png``; return the text."""
-    from .store import atomic_write_bytes
+    from ..._io import atomic_write_bytes
 
     out = Path(out)
     df = pd.read_parquet(out / "results.parquet")

@@ -12,12 +12,11 @@ crash never leaves a half-written file behind. The schema (:data:`COLUMNS`) is d
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from ..._io import atomic_write_parquet
 from ...errors import ConfigError
 
 COLUMNS = ("study", "dataset", "beta", "seed", "sparsity", "method", "metric", "value", "source")
@@ -25,46 +24,6 @@ DTYPES = {"study": "string", "dataset": "string", "beta": "float64", "seed": "in
           "method": "string", "metric": "string", "value": "float64", "source": "string"}
 # Settings that may differ between invocations sharing one --out (they only add cells or locate files).
 GRID_KEYS = ("betas", "seeds", "data_root")
-
-
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; give the file the mode a plain open() would
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
 def tidy(rows: list[dict]) -> pd.DataFrame:

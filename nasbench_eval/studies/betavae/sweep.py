@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..._io import check_target, claim_dir
+from ..._io import atomic_write_json, check_target, claim_dir
 from . import store
 from .config import SweepConfig, validate
 from ...live.data import Splits, load_splits
@@ -141,7 +141,7 @@ def run_sweep(cfg: SweepConfig, out, *, progress: bool = True, report: bool = Tr
     claim_dir(out, "betavae study", _legacy_study)
     cells = [(b, s) for b in cfg.betas for s in cfg.seeds]
     todo = [c for c in cells if not store.is_done(out, *c)]
-    store.atomic_write_json(out / "manifest.json", _manifest(cfg, splits, old, out))
+    atomic_write_json(out / "manifest.json", _manifest(cfg, splits, old, out))
     bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=f"betavae {cfg.dataset}", unit="cell",
                disable=not progress)
     try:
@@ -151,7 +151,7 @@ def run_sweep(cfg: SweepConfig, out, *, progress: bool = True, report: bool = Tr
                 df = store.tidy(run_beta_seed(cfg, splits, beta, seed))
             store.write_cell(out, beta, seed, df)
             store.combine(out)
-            store.atomic_write_json(out / "manifest.json", _manifest(cfg, splits, old, out))
+            atomic_write_json(out / "manifest.json", _manifest(cfg, splits, old, out))
             bar.update(1)
     finally:
         bar.close()
