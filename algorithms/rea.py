@@ -18,12 +18,13 @@ any evaluated architecture was. Without constraints this is the paper's rule.
 from __future__ import annotations
 
 from collections import deque
+from operator import itemgetter
 
 import numpy as np
 
 from nasbench_eval.search import Algorithm
 from nasbench_eval.search.params import Interval
-from nasbench_eval.search.selection import deb_best
+from nasbench_eval.search.selection import deb_sort_key
 from nasbench_eval.spaces import nb201
 
 #: edge positions grouped by the node they enter (node 1: edge 0; node 2: edges 1, 2; node 3: edges 3, 4, 5)
@@ -41,6 +42,9 @@ def mutate_node_edge(arch: np.ndarray, n_ops: int, rng: np.random.Generator) -> 
     return child
 
 
+_RANK = itemgetter(1)  # a member's Deb sort key (smaller is better; min() keeps the first of equal best)
+
+
 class REA(Algorithm):
     name = "rea"
     summary = "regularized evolution (aging): tournament on a sliding population, node-then-edge one-op mutation"
@@ -53,22 +57,21 @@ class REA(Algorithm):
         self.sample_size = sample_size
 
     def _setup(self):
-        self._pop: deque = deque()  # (arch, fitness, violation), oldest first
+        self._pop: deque = deque()  # (arch, Deb sort key of (fitness, violation)), oldest first
         self._initial = True
+        self._sample_size = int(self.sample_size)
 
     def ask(self) -> np.ndarray:
         if self._initial:
             return self.space.random(self.rng, int(self.population_size))
-        members = list(self._pop)
-        picks = self.rng.integers(len(members), size=int(self.sample_size))
-        sample = [members[i] for i in picks]
-        parent = sample[deb_best([m[1] for m in sample], [m[2] for m in sample])]
+        pop = self._pop
+        parent = min([pop[i] for i in self.rng.integers(len(pop), size=self._sample_size).tolist()], key=_RANK)
         return mutate_node_edge(parent[0], self.space.n_ops, self.rng)[None]
 
     def _tell(self, archs, ev):
-        for a, f, v in zip(archs, self.problem.fitness(ev), self.problem.violation(ev)):
-            self._pop.append((a, float(f), float(v)))
-        if self._initial:
-            self._initial = False
-        while len(self._pop) > self.population_size:
-            self._pop.popleft()
+        pop = self._pop
+        pop.extend(zip(archs, map(deb_sort_key, self.problem.fitness(ev).tolist(),
+                                  self.problem.violation(ev).tolist())))
+        self._initial = False
+        while len(pop) > self.population_size:
+            pop.popleft()

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InvalidArchError
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Evaluation:
     """Scores of one batch of ``n`` architectures.
 
@@ -21,35 +21,61 @@ class Evaluation:
     cost:   ``(n,)`` cost of each evaluation, in the evaluator's ``cost_unit`` (measured seconds on live paths,
             a declared / simulated cost on tabular ones); 0 where served from a cache.
     cached: ``(n,)`` True where the value came from a cache (free: not charged to an evaluation budget).
+    keys:   ``(n,)`` int64 space keys (canonical ids, ``space.key``) of the scored architectures, when the evaluator
+            already computed them (a table look-up does), else None; :meth:`Problem.evaluate` fills them in, so the
+            run's history does not compute them again.
     """
 
     values: dict[str, np.ndarray]
     cost: np.ndarray
     cached: np.ndarray = field(default=None)  # type: ignore[assignment]
+    keys: np.ndarray | None = field(default=None)
 
     def __post_init__(self):
+        if type(self.cost) is not np.ndarray or self.cost.dtype != np.float64:
+            self.cost = np.asarray(self.cost, dtype=np.float64)
         n = len(self.cost)
-        object.__setattr__(self, "cost", np.asarray(self.cost, dtype=np.float64))
         if self.cached is None:
-            object.__setattr__(self, "cached", np.zeros(n, dtype=bool))
-        for k, v in self.values.items():
-            v = np.asarray(v, dtype=np.float64)
+            self.cached = np.zeros(n, dtype=bool)
+        values = self.values
+        for k, v in values.items():
+            if type(v) is not np.ndarray or v.dtype != np.float64:
+                v = values[k] = np.asarray(v, dtype=np.float64)
             if v.shape != (n,):
                 raise ValueError(f"metric {k!r} has shape {v.shape}, expected ({n},)")
-            self.values[k] = v
+        if self.keys is not None:
+            self._set_keys(self.keys)
+
+    @classmethod
+    def _checked(cls, values: dict, cost: np.ndarray, cached: np.ndarray, keys: np.ndarray | None) -> "Evaluation":
+        """An evaluation from arrays its producer guarantees (float64 ``(n,)`` values and cost, bool ``(n,)``
+        cached, int64 ``(n,)`` keys or None): no conversions or shape checks, for the per-evaluation hot path of
+        the table evaluators (a steady-state search builds one per evaluation)."""
+        ev = cls.__new__(cls)
+        ev.values, ev.cost, ev.cached, ev.keys = values, cost, cached, keys
+        return ev
+
+    def _set_keys(self, keys) -> None:
+        if type(keys) is not np.ndarray or keys.dtype != np.int64:
+            keys = np.asarray(keys, dtype=np.int64)
+        if keys.shape != self.cost.shape:
+            raise ValueError(f"keys have shape {keys.shape}, expected ({len(self.cost)},)")
+        self.keys = keys
 
     def __len__(self) -> int:
         return len(self.cost)
 
     def take(self, rows) -> "Evaluation":
         """The sub-batch at ``rows`` (used when a budget truncates a batch)."""
-        return Evaluation({k: v[rows] for k, v in self.values.items()}, self.cost[rows], self.cached[rows])
+        return Evaluation({k: v[rows] for k, v in self.values.items()}, self.cost[rows], self.cached[rows],
+                          None if self.keys is None else self.keys[rows])
 
     @staticmethod
     def concat(parts: list["Evaluation"]) -> "Evaluation":
         keys = parts[0].values.keys()
+        ids = None if any(p.keys is None for p in parts) else np.concatenate([p.keys for p in parts])
         return Evaluation({k: np.concatenate([p.values[k] for p in parts]) for k in keys},
-                          np.concatenate([p.cost for p in parts]), np.concatenate([p.cached for p in parts]))
+                          np.concatenate([p.cost for p in parts]), np.concatenate([p.cached for p in parts]), ids)
 
 
 class Evaluator:
@@ -66,12 +92,12 @@ class Evaluator:
         a = np.asarray(archs)
         if a.ndim == len(self.arch_shape):
             a = a[None]
-        if a.shape[1:] != self.arch_shape or not np.issubdtype(a.dtype, np.integer):
+        if a.shape[1:] != self.arch_shape or a.dtype.kind not in "iu":
             raise InvalidArchError(
                 f"{type(self).__name__}.evaluate takes an integer array of shape (n, {', '.join(map(str, self.arch_shape))}); "
                 f"got {a.dtype} {a.shape}")
         ev = self._evaluate(a)
-        missing = set(self.metrics) - set(ev.values)
+        missing = [m for m in self.metrics if m not in ev.values]
         if len(ev) != len(a) or missing:
             raise RuntimeError(f"{type(self).__name__}._evaluate returned {len(ev)} rows for {len(a)} archs"
                                f"{'; missing metrics ' + str(sorted(missing)) if missing else ''}")

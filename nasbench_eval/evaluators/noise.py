@@ -57,7 +57,8 @@ class ProxyNoiseEvaluator(Evaluator):
     def _evaluate(self, archs: np.ndarray) -> Evaluation:
         ev = self.inner.evaluate(archs)
         ev.values.pop(self.metric)
-        ev.values[self.noisy_name] = self.noisy[np.atleast_1d(nb201.ops_to_index(archs))]
+        idx = ev.keys if ev.keys is not None else np.atleast_1d(nb201.ops_to_index(archs))
+        ev.values[self.noisy_name] = self.noisy[idx]
         return ev
 
     def fingerprint(self) -> str:

@@ -65,8 +65,10 @@ class Problem:
         """Search metrics of a batch. Architectures outside ``allowed`` get NaN metrics (no imputation)."""
         archs = np.asarray(archs)
         ev = self.evaluator.evaluate(archs)
+        if ev.keys is None:  # keys once per batch: the history and the allowed mask read them
+            ev._set_keys(np.atleast_1d(self.space.key(archs)))
         if self.allowed is not None:
-            bad = ~self.allowed[np.atleast_1d(self.space.key(archs))]
+            bad = ~self.allowed[ev.keys]
             for v in ev.values.values():
                 v[bad] = np.nan
         return ev
@@ -75,8 +77,8 @@ class Problem:
         """Scalar to maximise (first objective, sign-adjusted; NaN -> -inf). Constraints are not folded in: compare
         architectures with :mod:`nasbench_eval.search.selection` on ``(fitness, violation)`` (feasibility first)."""
         o = self.objectives[0]
-        f = ev.values[o.metric] * (1.0 if o.sense == "max" else -1.0)
-        return np.where(np.isnan(f), -np.inf, f)
+        v = ev.values[o.metric]
+        return np.fmax(v if o.sense == "max" else -v, -np.inf)  # fmax skips NaN: NaN -> -inf, one ufunc call
 
     def F(self, ev: Evaluation) -> np.ndarray:
         """Objective matrix ``(n, n_obj)``, all minimised (pymoo convention); NaN -> +inf."""
@@ -103,9 +105,10 @@ class Problem:
     def violation(self, ev: Evaluation) -> np.ndarray:
         """Total constraint violation ``(n,)``: the sum of the positive parts of :meth:`G`; exactly 0 where
         :meth:`feasible` holds (0 everywhere without constraints), +inf where a constrained metric is NaN."""
+        if not self.constraints:
+            return np.zeros(len(ev))
         G = self.G(ev)
-        v = np.maximum(G, 0.0).sum(axis=1) if G.shape[1] else np.zeros(len(ev))
-        return np.where(self.feasible(ev), 0.0, v)
+        return np.where(np.all(G <= 0, axis=1), 0.0, np.maximum(G, 0.0).sum(axis=1))
 
     @contextlib.contextmanager
     def search_guard(self):

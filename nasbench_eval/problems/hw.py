@@ -81,9 +81,10 @@ class HWEvaluator(Evaluator):
         from ..spaces import nb201
 
         ev = self.inner.evaluate(archs)
+        idx = ev.keys if ev.keys is not None else np.atleast_1d(nb201.ops_to_index(archs))
         values = dict(ev.values)
-        values[self.cost_metric] = self._cost[np.atleast_1d(nb201.ops_to_index(archs))].copy()
-        return Evaluation(values, ev.cost, ev.cached)
+        values[self.cost_metric] = self._cost[idx]
+        return Evaluation(values, ev.cost, ev.cached, idx)
 
     def fingerprint(self) -> str:
         return f"hw({self.inner.fingerprint()};{self.cost_column})"

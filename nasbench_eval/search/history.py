@@ -32,8 +32,9 @@ class History:
     def append(self, archs: np.ndarray, evaluation: Evaluation, keys=None) -> list[int]:
         """Record one told batch; returns its keys (``keys`` may be given when the caller has them)."""
         n = len(evaluation)
-        if keys is None:
-            keys = np.atleast_1d(self.space.key(archs)).tolist() if n else []
+        if keys is None:  # the keys Problem.evaluate put on the evaluation, else computed here
+            keys = (evaluation.keys if evaluation.keys is not None else np.atleast_1d(self.space.key(archs))).tolist() \
+                if n else []
         row = len(self.key_list)
         self._archs.append(archs)
         self.key_list.extend(keys)

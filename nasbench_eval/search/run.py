@@ -187,7 +187,7 @@ def _loop(state: RunState, max_requests: int, callbacks, checkpoint, head, every
     algo, problem, budget = state.algorithm, state.problem, state.budget
     space, history = problem.space, algo.history
     arch_ndim = len(space.arch_shape)
-    cap_evals, cap_cost = budget.evaluations, budget.cost
+    cap_evals, cap_cost, cap_batches = budget.evaluations, budget.cost, budget.batches
     while True:
         if algo.finished:
             return "algorithm"
@@ -198,7 +198,7 @@ def _loop(state: RunState, max_requests: int, callbacks, checkpoint, head, every
             return "algorithm"
         if archs.ndim == arch_ndim:
             archs = archs[None]
-        if not np.issubdtype(archs.dtype, np.integer) or not space.is_valid(archs).all():
+        if archs.dtype.kind not in "iu" or False in np.asarray(space.is_valid(archs)).tolist():
             raise InvalidArchError(f"{algo.name} proposed an invalid architecture batch {archs.dtype} {archs.shape}")
         ev = problem.evaluate(archs)
         n = take = len(archs)
@@ -218,9 +218,9 @@ def _loop(state: RunState, max_requests: int, callbacks, checkpoint, head, every
         if truncated:
             archs, ev = archs[:take], ev.take(slice(0, take))
         state.requests += take
-        state.cost += float(ev.cost.sum())
+        state.cost += float(ev.cost[0]) if take == 1 else float(ev.cost.sum())
         if take:
-            state.evaluations += take - int(np.count_nonzero(ev.cached))
+            state.evaluations += take - (int(ev.cached[0]) if take == 1 else int(np.count_nonzero(ev.cached)))
             algo.tell(archs, ev)
             if len(history) != state.requests:
                 raise RuntimeError(f"algorithm {algo.name!r} overrides tell() without calling Algorithm.tell: the run "
@@ -228,7 +228,8 @@ def _loop(state: RunState, max_requests: int, callbacks, checkpoint, head, every
         state.batches += 1
         state.archs, state.evaluation = archs, ev
         state.truncated = truncated
-        end = truncated or _spent(state)
+        end = truncated or (cap_evals is not None and state.evaluations >= cap_evals) or (
+            cap_batches is not None and state.batches >= cap_batches)  # _spent, inlined: it runs per evaluation
         if take:
             for cb in callbacks:
                 cb.on_batch(state)

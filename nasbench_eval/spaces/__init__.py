@@ -48,6 +48,11 @@ class NB201Space:
     @staticmethod
     def is_valid(archs) -> np.ndarray:
         a = np.asarray(archs)
+        if a.ndim == 2 and len(a) == 1 and a.dtype.kind in "iu":  # a steady-state batch: plain Python is cheaper
+            row = a[0].tolist()
+            return np.array([len(row) == nb201.N_EDGES and min(row) >= 0 and max(row) < nb201.N_OPS])
+        if a.dtype.kind in "iu":  # one unsigned comparison catches negatives and ids >= N_OPS alike
+            return (a.shape[-1] == nb201.N_EDGES) & (a.astype(np.uint64, copy=False) < nb201.N_OPS).all(axis=-1)
         return (a.shape[-1] == nb201.N_EDGES) & np.all((a >= 0) & (a < nb201.N_OPS), axis=-1)
 
     def __repr__(self) -> str:

@@ -73,7 +73,9 @@ class BenchmarkStore:
     content_sha256: str | None = None  # set by load_store to the hash it computed and checked
 
     def __init__(self, values: np.ndarray, meta: dict, path: Path | None = None):
-        self._values = values  # private: read through column / lookup / all_values, which the leakage guard checks
+        # private: read through column / lookup / gather / all_values, which the leakage guard checks; float64
+        # always (exact for any float input), so what gather returns needs no conversion downstream
+        self._values = values if values.dtype == np.float64 else values.astype(np.float64)
         self.meta = meta
         self.path = path
         self.columns: tuple[str, ...] = tuple(meta["columns"])
@@ -86,8 +88,10 @@ class BenchmarkStore:
             i = self._col_id[name]
         except KeyError:
             raise unknown("column", name, self.columns) from None
-        if (self._forbidden and any(f(name) for f in self._forbidden)) or (
-                leakage_guard_active() and is_test_column(name)):
+        for forbidden in self._forbidden:
+            if forbidden(name):
+                raise _leak(f"column {name!r}")
+        if leakage_guard_active() and is_test_column(name):
             raise _leak(f"column {name!r}")
         return i
 
@@ -113,13 +117,24 @@ class BenchmarkStore:
         view.flags.writeable = False
         return view
 
-    def lookup(self, names, indices) -> np.ndarray:
-        """Values of ``names`` at NB201 ``indices``: shape ``(len(indices), len(names))`` (vectorised)."""
+    def _checked(self, names, indices) -> tuple[list[int], np.ndarray]:
         ids = [self.column_id(n) for n in names]
         idx = np.asarray(indices, dtype=np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= nb201.N_ARCHS):
+        if not nb201.all_in_range(idx, nb201.N_ARCHS):
             raise StoreError(f"NB201 index out of range 0..{nb201.N_ARCHS - 1}")
+        return ids, idx
+
+    def lookup(self, names, indices) -> np.ndarray:
+        """Values of ``names`` at NB201 ``indices``: shape ``(len(indices), len(names))`` (vectorised)."""
+        ids, idx = self._checked(names, indices)
         return self._values[np.asarray(ids)[:, None], idx].T  # gathers only the requested cells
+
+    def gather(self, names, indices) -> list[np.ndarray]:
+        """Values of ``names`` at the NB201 ``indices`` (1-D) as one new array per name (an evaluator's metrics;
+        for one or two columns, 1-D gathers cost a quarter of :meth:`lookup`'s 2-D one)."""
+        ids, idx = self._checked(names, indices)
+        values = self._values
+        return [values[i][idx] for i in ids]  # row, then gather: 5x cheaper than values[i, idx] for a few indices
 
     def coverage(self, name: str) -> np.ndarray:
         """Boolean mask: True where the column has a value."""
