@@ -16,6 +16,9 @@ from ..evaluators.base import Evaluation, Evaluator, stores_in
 from ..tables.store import leakage_guard
 
 
+_INF = float("inf")
+
+
 @dataclass(frozen=True)
 class Objective:
     metric: str
@@ -63,7 +66,6 @@ class Problem:
     # ------------------------------------------------------------------ search side
     def evaluate(self, archs) -> Evaluation:
         """Search metrics of a batch. Architectures outside ``allowed`` get NaN metrics (no imputation)."""
-        archs = np.asarray(archs)
         ev = self.evaluator.evaluate(archs)
         if ev.keys is None:  # keys once per batch: the history and the allowed mask read them
             ev._set_keys(np.atleast_1d(self.space.key(archs)))
@@ -107,6 +109,14 @@ class Problem:
         :meth:`feasible` holds (0 everywhere without constraints), +inf where a constrained metric is NaN."""
         if not self.constraints:
             return np.zeros(len(ev))
+        if len(ev) == 1:  # one row (steady-state search): the same sum of positive parts in plain Python
+            from .costs import constraint_slack
+
+            total = 0.0
+            for c in self.constraints:
+                g = constraint_slack(float(ev.values[c.metric][0]), c.threshold)
+                total += _INF if g != g else (g if g > 0.0 else 0.0)
+            return np.array([total])
         G = self.G(ev)
         return np.where(np.all(G <= 0, axis=1), 0.0, np.maximum(G, 0.0).sum(axis=1))
 

@@ -20,7 +20,10 @@ COST_RTOL = 1e-12
 
 
 def cost_eq(a, b, rtol: float = COST_RTOL):
-    """``a`` and ``b`` are the same physical cost (relative tolerance ``rtol``; NaN equals nothing)."""
+    """``a`` and ``b`` are the same physical cost (relative tolerance ``rtol``; NaN equals nothing). Two Python
+    floats give a bool, computed with the same IEEE operations as the array form (a per-evaluation hot path)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= rtol * max(abs(a), abs(b))
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return np.abs(a - b) <= rtol * np.maximum(np.abs(a), np.abs(b))
 
@@ -32,7 +35,10 @@ def cost_le(cost, T, rtol: float = COST_RTOL):
 
 
 def constraint_slack(value, T, rtol: float = COST_RTOL) -> np.ndarray:
-    """``value - T`` with physical ties to ``T`` set to exactly 0 (the constraint value of ``value <= T``)."""
+    """``value - T`` with physical ties to ``T`` set to exactly 0 (the constraint value of ``value <= T``); a
+    Python float for a Python float ``value``."""
+    if isinstance(value, float):
+        return 0.0 if cost_eq(value, float(T), rtol) else value - T
     value = np.asarray(value, dtype=float)
     g = value - T
     return np.where(cost_eq(value, T, rtol), 0.0, g)

@@ -83,8 +83,8 @@ class HWEvaluator(Evaluator):
         ev = self.inner.evaluate(archs)
         idx = ev.keys if ev.keys is not None else np.atleast_1d(nb201.ops_to_index(archs))
         values = dict(ev.values)
-        values[self.cost_metric] = self._cost[idx]
-        return Evaluation(values, ev.cost, ev.cached, idx)
+        values[self.cost_metric] = self._cost[idx]  # float64 (n,), like the inner evaluation's checked arrays
+        return Evaluation._checked(values, ev.cost, ev.cached, idx)
 
     def fingerprint(self) -> str:
         return f"hw({self.inner.fingerprint()};{self.cost_column})"
