@@ -181,7 +181,7 @@ def test_wheel_in_a_clean_venv_answers_without_the_repository(tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
-    subprocess.run([py, "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=900)
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-compile", str(wheel)], check=True, timeout=900)
     work = tmp_path / "empty"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NASBENCH_EVAL", "PYTHON", "VIRTUAL_ENV"))}
@@ -201,9 +201,10 @@ def test_wheel_in_a_clean_venv_answers_without_the_repository(tmp_path):
     assert (site / "nasbench_eval" / "algorithms" / "rea.py").is_file()
     assert not (site / "torch").exists()
     size = sum(f.stat().st_size for f in env_dir.rglob("*") if f.is_file())
-    # measured 754 MB (pyarrow 170, scipy 143, pandas 84, statsmodels 65, sklearn 51 MB; 166 MB of it .pyc):
-    # the 500 MB goal is not met; this bound catches torch (about 6 GB) or another heavy dependency coming back
-    assert size < 900e6, f"tabular venv is {size / 1e6:.0f} MB"
+    # installed as the README's first command does (--no-compile: .pyc only for what is imported): measured 608 MB
+    # of files after these commands (637 MB by du; pyarrow 166, scipy 125, numpy 63, pandas 55 MB). The 500 MB goal
+    # is not met; this bound catches torch (about 6 GB) or another heavy dependency coming back
+    assert size < 700e6, f"tabular venv is {size / 1e6:.0f} MB"
     assert (tmp_path / "home" / ".cache" / "nasbench-eval" / "store" / ".nasbench-eval").is_file()
 
 
