@@ -17,6 +17,7 @@ from ..tables.store import leakage_guard
 
 
 _INF = float("inf")
+_NEG_INF = np.array(-np.inf)  # a 0-d array operand: a ufunc converts a Python float on every call (~0.5 us)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Problem:
         architectures with :mod:`nasbench_eval.search.selection` on ``(fitness, violation)`` (feasibility first)."""
         o = self.objectives[0]
         v = ev.values[o.metric]
-        return np.fmax(v if o.sense == "max" else -v, -np.inf)  # fmax skips NaN: NaN -> -inf, one ufunc call
+        return np.fmax(v if o.sense == "max" else -v, _NEG_INF)  # fmax skips NaN: NaN -> -inf, one ufunc call
 
     def F(self, ev: Evaluation) -> np.ndarray:
         """Objective matrix ``(n, n_obj)``, all minimised (pymoo convention); NaN -> +inf."""

@@ -43,6 +43,8 @@ def all_in_range(arr: np.ndarray, hi: int) -> bool:
     """True when every entry of the integer array ``arr`` is in ``0..hi-1``. A few entries are checked in plain
     Python (a numpy reduction costs ~2 us, which a steady-state search pays per evaluation), many with one unsigned
     comparison (negatives wrap to huge values)."""
+    if arr.size == 1:
+        return 0 <= arr.item() < hi
     if arr.size <= 16:
         flat = arr.ravel().tolist()
         return not flat or (min(flat) >= 0 and max(flat) < hi)
