@@ -87,8 +87,6 @@ class NEvoNAS(Algorithm):
         self._pymoo = PymooAskTell(nsga, n_var, np.zeros(n_var), np.ones(n_var), n_obj, self.rng, self._decode,
                                    n_constr=self._n_constr, generations=self.generations)
         self._nsga = nsga
-        self._archive_keys: set[int] = set()
-        self._archive: list[np.ndarray] = []
         self.generation = 0
 
     @property
@@ -101,14 +99,23 @@ class NEvoNAS(Algorithm):
     def ask(self) -> np.ndarray:
         return self._pymoo.ask()[1]
 
-    def novelty(self, archs: np.ndarray) -> np.ndarray:
-        """Mean distance to the ``k_nearest`` nearest of {the batch except itself} U {the archive}."""
+    def archive(self, before: int | None = None) -> np.ndarray:
+        """The novelty archive: every distinct genotype evaluated (in the order first evaluated), read from the run's
+        history; ``before``: only the rows before it (the generations before the current one)."""
+        rows = self.history.first_rows()
+        if before is not None:
+            rows = rows[rows < before]
+        return self.history.archs[rows]
+
+    def novelty(self, archs: np.ndarray, archive: np.ndarray | None = None) -> np.ndarray:
+        """Mean distance to the ``k_nearest`` nearest of {the batch except itself} U {the archive} (default: every
+        distinct genotype in the history)."""
         n = len(archs)
+        arch = self.archive() if archive is None else np.asarray(archive)
         d_self = np.asarray(self.space.distance(archs[:, None], archs[None, :]), dtype=float).reshape(n, n)
         np.fill_diagonal(d_self, np.inf)
         parts = [d_self]
-        if self._archive:
-            arch = np.stack(self._archive)
+        if len(arch):
             parts.append(np.asarray(self.space.distance(archs[:, None], arch[None, :]), dtype=float)
                          .reshape(n, len(arch)))
         D = np.concatenate(parts, axis=1)
@@ -121,11 +128,7 @@ class NEvoNAS(Algorithm):
         fit = self.problem.fitness(ev)
         if self._pymoo.pending is None or len(archs) != len(self._pymoo.pending):
             return  # a truncated last batch: the run ends here
-        nov = self.novelty(archs)
-        for a, key in zip(archs, np.atleast_1d(self.space.key(archs)).tolist()):
-            if key not in self._archive_keys:
-                self._archive_keys.add(key)
-                self._archive.append(a)
+        nov = self.novelty(archs, self.archive(before=len(self.history) - len(archs)))  # earlier generations only
         f1 = -fit / 100.0  # a missing metric (-inf fitness) ranks last: the bridge's finite stand-in
         cols = {"both": [f1, -nov], "accuracy": [f1], "novelty": [-nov]}[self.objectives]
         self._pymoo.tell(np.stack(cols, axis=1), self.problem.G(ev) if self._n_constr else None, fitness=fit,

@@ -74,10 +74,7 @@ class RMINAS(Algorithm):
         n = self.space.size
         allowed = self.problem.allowed
         self._allowed = np.ones(n, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool).copy()
-        self._seen = np.zeros(n, dtype=bool)
-        self._keys: list[int] = []
-        self._fit: list[float] = []
-        self._viol: list[float] = []  # the problem's constraint violation (0 = feasible)
+        # what was evaluated (keys, fitness, violation) is read from self.history, the run's one record
         self.threshold: float | None = None  # in fitness units (larger is better)
         self.n_new_good = 0
         self._warm = True
@@ -86,10 +83,13 @@ class RMINAS(Algorithm):
 
     @property
     def finished(self) -> bool:
-        return self.n_new_good >= self.n_good or not (self._allowed & ~self._seen).any()
+        return self.n_new_good >= self.n_good or len(self._unseen()) == 0
 
     def _unseen(self) -> np.ndarray:
-        return np.flatnonzero(self._allowed & ~self._seen)
+        """Keys of the allowed archs not evaluated yet, ascending."""
+        todo = self._allowed.copy()
+        todo[self.history.keys] = False
+        return np.flatnonzero(todo)
 
     def ask(self) -> np.ndarray:
         unseen = self._unseen()
@@ -97,15 +97,15 @@ class RMINAS(Algorithm):
             k = self.rng.choice(unseen, size=min(int(self.n_warmup), len(unseen)), replace=False)
             return self.space.from_key(k).reshape(len(k), -1)
         cand = self.rng.choice(unseen, size=min(int(self.n_candidates), len(unseen)), replace=False)
-        y = self._is_good(np.array(self._fit), np.array(self._viol))
+        y = self._is_good(self.history.fitness, self.history.violation)
         if not (y.any() and not y.all()):
             p = np.full(len(cand), float(y.all()))
         elif float(self.refit_growth) == 0:  # the authors' schedule: a fit every step, scoring the candidates
             p = self._forest_proba(y, self._onehot(cand))
         else:
-            if self._p_all is None or len(self._keys) >= self._fit_n * (1 + float(self.refit_growth)):
+            if self._p_all is None or len(self.history) >= self._fit_n * (1 + float(self.refit_growth)):
                 self._p_all = self._forest_proba(y, self._onehot(np.arange(self.space.size)))
-                self._fit_n = len(self._keys)
+                self._fit_n = len(self.history)
             p = self._p_all[cand]
         return self.space.from_key(cand[[int(np.argmax(p))]]).reshape(1, -1)
 
@@ -117,23 +117,18 @@ class RMINAS(Algorithm):
         """Fit the forest on every evaluated arch (labels ``y``) and return the "good" probability of ``X_score``."""
         from sklearn.ensemble import RandomForestClassifier
 
-        X = self._onehot(np.array(self._keys))
+        X = self._onehot(self.history.keys)
         rf = RandomForestClassifier(n_estimators=int(self.n_trees), random_state=int(self.rng.integers(2**31 - 1)),
                                     n_jobs=1)
         rf.fit(X, y)
         return rf.predict_proba(X_score)[:, list(rf.classes_).index(True)]
 
     def _tell(self, archs, ev) -> None:
-        keys = np.atleast_1d(self.space.key(archs))
         fit = self.problem.fitness(ev)
         viol = self.problem.violation(ev)
-        self._seen[keys] = True
-        self._keys.extend(keys.tolist())
-        self._fit.extend(fit.tolist())
-        self._viol.extend(viol.tolist())
         if self._warm:
             self._warm = False
-            f, v = np.array(self._fit), np.array(self._viol)
+            f, v = self.history.fitness, self.history.violation
             f = f[np.isfinite(f) & (v == 0)] if (np.isfinite(f) & (v == 0)).any() else f[np.isfinite(f)]
             self.threshold = float(np.quantile(f, 1.0 - self.quantile)) if f.size else np.inf
             return
@@ -147,18 +142,18 @@ class RMINAS(Algorithm):
         """(keys, fitness) of every evaluated good arch, best first."""
         if self.threshold is None:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        k, f = np.array(self._keys, dtype=np.int64), np.array(self._fit)
-        g = self._is_good(f, np.array(self._viol))
+        k, f = self.history.keys, self.history.fitness
+        g = self._is_good(f, self.history.violation)
         o = np.argsort(-f[g], kind="stable")
         return k[g][o], f[g][o]
 
     def result(self) -> np.ndarray:
-        if not self._keys:
+        if not len(self.history):
             return np.empty((0, *self.space.arch_shape), dtype=np.int64)
         gk, _ = self.good()
         if len(gk) == 0:
-            best = deb_best(self._fit, self._viol)
-            return self.space.from_key(np.array([self._keys[best]])).reshape(1, -1)
+            best = deb_best(self.history.fitness, self.history.violation)
+            return self.space.from_key(self.history.keys[[best]]).reshape(1, -1)
         top = self.space.from_key(gk[: int(self.n_top)]).reshape(-1, self.space.n_edges)
         summed = nb201.ops_to_onehot(top).sum(axis=0)  # (edges, ops)
         arch = np.argmax(summed, axis=1).astype(np.int64)

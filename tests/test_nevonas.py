@@ -26,8 +26,7 @@ def test_novelty_matches_the_definition(c10_problem):
     batch[3] = batch[4]  # a duplicate inside the batch is a neighbour at distance 0
     assert np.allclose(algo.novelty(batch), _brute_novelty(space, batch, [], 5))
     archive = space.random(rng, 30)
-    algo._archive = list(archive)
-    assert np.allclose(algo.novelty(batch), _brute_novelty(space, batch, archive, 5))
+    assert np.allclose(algo.novelty(batch, archive), _brute_novelty(space, batch, archive, 5))
 
 
 def test_archive_holds_every_distinct_evaluated_genotype(c10_problem):
@@ -38,7 +37,8 @@ def test_archive_holds_every_distinct_evaluated_genotype(c10_problem):
         archs = algo.ask()
         algo.tell(archs, c10_problem.evaluate(archs))
         keys |= set(np.atleast_1d(c10_problem.space.key(archs)).tolist())
-    assert algo._archive_keys == keys and len(algo._archive) == len(keys)
+    archive_keys = np.atleast_1d(c10_problem.space.key(algo.archive())).tolist()
+    assert set(archive_keys) == keys and len(archive_keys) == len(keys)
     assert algo.generation == 4
 
 

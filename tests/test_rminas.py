@@ -23,11 +23,11 @@ def _drive(algo, problem, seed=0, max_steps=500):
 def test_stops_after_n_new_good(c10_problem):
     algo = _drive(RMINAS(n_warmup=40, n_good=6), c10_problem)
     assert algo.finished and algo.n_new_good >= 6
-    fit = np.array(algo._fit)
+    fit = algo.history.fitness
     assert algo.threshold == pytest.approx(np.quantile(fit[:40], 0.95))
     new_good = int(np.sum(fit[40:] > algo.threshold))
     assert new_good == algo.n_new_good and np.sum(fit[40:-1] > algo.threshold) < 6  # stopped right at N
-    assert len(set(algo._keys)) == len(algo._keys)  # never re-evaluates
+    assert len(set(algo.history.keys.tolist())) == len(algo.history)  # never re-evaluates
 
 
 def test_answer_is_the_per_edge_argmax_of_the_top_good(c10_problem):
@@ -76,7 +76,7 @@ def test_refit_schedule_fits_geometrically_and_scores_the_whole_space(c10_proble
     real = RMINAS._forest_proba
 
     def spy(self, y, X_score):
-        fits.append(len(self._keys))
+        fits.append(len(self.history))
         p = real(self, y, X_score)
         scored.append(p)
         return p
@@ -89,4 +89,4 @@ def test_refit_schedule_fits_geometrically_and_scores_the_whole_space(c10_proble
         algo.tell(a, c10_problem.evaluate(a))
     assert fits == [40, 60, 90, 135]  # refit once the evaluated set grew by 50 %
     assert all(len(p) == c10_problem.space.size for p in scored)  # one scoring of the whole space per fit
-    assert len(set(algo._keys)) == len(algo._keys) == 150
+    assert len(set(algo.history.keys.tolist())) == len(algo.history) == 150
