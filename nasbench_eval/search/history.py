@@ -47,7 +47,8 @@ class History:
         last = self._last
         for i, k in enumerate(keys):
             last[k] = row + i
-        self._cache.clear()
+        if self._cache:
+            self._cache.clear()
         return keys
 
     def __len__(self) -> int:
