@@ -34,13 +34,14 @@ class TabularEvaluator(Evaluator):
         self.cost_per_eval = float(cost_per_eval)
         self.cost_unit = cost_unit
         self._names = list(self.columns.values())
+        self._one_cost = np.array([self.cost_per_eval])  # copied for a one-arch batch (cheaper than np.full)
 
     def _evaluate(self, archs: np.ndarray) -> Evaluation:
-        idx = np.atleast_1d(nb201.ops_to_index(archs))  # int64, validated
+        idx = nb201.ops_to_index(archs)  # archs is (n, 6) here (Evaluator.evaluate): an (n,) int64 array, validated
         n = len(idx)
         # the store's float64 columns gathered at idx: new (n,) float64 arrays, so the checks can be skipped
         return Evaluation._checked(dict(zip(self.columns, self.store.gather(self._names, idx))),
-                                   np.full(n, self.cost_per_eval) if n > 1 else np.array([self.cost_per_eval]),
+                                   np.full(n, self.cost_per_eval) if n > 1 else self._one_cost.copy(),
                                    np.zeros(n, dtype=bool), idx)
 
     def fingerprint(self) -> str:
