@@ -49,20 +49,62 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+PARQUET_COMPRESSION = "ZSTD"  # every Parquet file we write (fastparquet through cramjam)
+
+
+def fastparquet():
+    """The fastparquet module: every Parquet file of the package is written and read by it (pandas' own
+    ``engine="fastparquet"`` is deprecated by pandas 3.1). Its import reads a pandas option that pandas 3 deprecates;
+    that warning is not the user's concern."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import fastparquet as fp
+    return fp
+
+
 def atomic_write_parquet(path: Path, df) -> None:
-    """A DataFrame as a Parquet file at ``path``, atomically (see :func:`atomic_write_bytes`)."""
+    """A DataFrame as a Parquet file at ``path`` (fastparquet, without the index), atomically (see
+    :func:`atomic_write_bytes`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        df.to_parquet(tmp, index=False)
+        fastparquet().write(tmp, df, compression=PARQUET_COMPRESSION, write_index=False)
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def read_parquet(source, columns=None):
+    """A Parquet file (a path, or its bytes) as a DataFrame, read by fastparquet: the one reader of the package, so
+    what users get does not depend on which other Parquet library is installed. Strings come back as ``object``,
+    integers as ``int64``, floats as ``float64`` (NaN where missing), booleans as ``bool`` (a boolean column with
+    missing values as ``object``: True / False / None)."""
+    import io
+
+    import pandas as pd
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = io.BytesIO(source)
+    else:
+        source = str(source)
+    df = fastparquet().ParquetFile(source).to_pandas(columns=columns)
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.BooleanDtype):
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    df.columns = pd.Index(list(df.columns))  # labels as pandas makes them for a new frame (str in pandas 3)
+    return df
+
+
+def parquet_columns(path) -> list[str]:
+    """The column names of a Parquet file (its footer only)."""
+    return list(fastparquet().ParquetFile(str(path)).columns)
 
 
 def atomic_write_json(path: Path, obj) -> None:

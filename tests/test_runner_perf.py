@@ -1,5 +1,6 @@
-"""Chunked result parts: a cell is wholly saved or absent, resume mid-chunk, checksums per chunk file, older
-one-cell parts still merge, and the merged files do not depend on how the cells were chunked (same bytes)."""
+"""Chunked result parts: a cell is wholly saved or absent, resume mid-chunk, checksums per chunk file, older Arrow
+parts are refused with one line, and the merged files do not depend on how the cells were chunked (same bytes, also
+when a column is missing from some cells)."""
 from __future__ import annotations
 
 import json
@@ -78,7 +79,7 @@ def test_merged_tables_equal_the_cells_tables(computed, tmp_path):
     write(tmp_path / "r", s, tables, [list(range(s.n_cells))[::-1][i:i + 4] for i in range(0, s.n_cells, 4)])
     r = load_results(tmp_path / "r")
     for name in TABLES:
-        want = pd.concat([tables[c][name].to_pandas() for c in range(s.n_cells)], ignore_index=True)
+        want = pd.concat([tables[c][name] for c in range(s.n_cells)], ignore_index=True)
         got = getattr(r, name)
         assert list(got.columns) == list(want.columns)
         pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=True)
@@ -105,7 +106,7 @@ def test_resume_after_a_worker_died_mid_chunk(computed, tmp_path):
     store.write_chunk([(c, tables[c]) for c in (0, 1, 2)])
     half = store.parts / ".tmp-000003-dead"  # what os.replace never moved into place
     half.mkdir()
-    (half / "evaluations.arrow").write_bytes(b"partial")
+    (half / "evaluations.parquet").write_bytes(b"partial")
     assert store.done_cells() == {0, 1, 2}
     ran = []
     r = run_experiment(s, out, progress=False, on_cell=ran.append)
@@ -148,8 +149,10 @@ def test_chunk_writer_flushes_by_count_and_on_demand(computed, tmp_path):
 
 
 @pytest.mark.parametrize("damage, words", [
-    (lambda p: p.joinpath("evaluations.arrow").write_bytes(_flip(p / "evaluations.arrow")), "checksum"),
-    (lambda p: p.joinpath("chosen.arrow").write_bytes(p.joinpath("chosen.arrow").read_bytes()[:40]), "checksum"),
+    (lambda p: p.joinpath("evaluations.parquet").write_bytes(_flip(p / "evaluations.parquet")), "checksum"),
+    (lambda p: p.joinpath("chosen.parquet").write_bytes(p.joinpath("chosen.parquet").read_bytes()[:40]), "checksum"),
+    (lambda p: p.joinpath("runs.parquet").unlink(), "cannot be read"),
+    (lambda p: _edit_index(p, lambda ix: ix["columns"]["runs"]["sets"][0][0].__setitem__(1, "decimal")), "readable"),
     (lambda p: _edit_index(p, lambda ix: ix.update(cells=ix["cells"][:-1])), "readable|other cells"),
     (lambda p: p.joinpath("checksums.json").write_text("{"), "readable"),
 ])
@@ -165,30 +168,79 @@ def test_a_damaged_chunk_is_refused_at_merge(computed, tmp_path, damage, words):
     assert str(chunk) in str(e.value) and "delete" in str(e.value)
 
 
-def test_older_one_cell_parts_still_merge(computed, tmp_path):
-    """Folders written by versions with one part folder per cell (pandas -> Arrow files + checksums) resume."""
-    import pyarrow.feather as feather
-
-    from nasbench_eval._io import sha256_file
+def test_older_arrow_parts_are_refused_with_one_line(computed, tmp_path):
+    """Older versions saved cells as Arrow files (one-cell ``cell-*`` folders, then Arrow chunks): this version cannot
+    read them, so resuming or re-merging such a folder is refused with one line; a complete folder whose merged
+    tables are intact is still accepted (nothing to run) and read."""
+    from nasbench_eval.runner import load_results
 
     s, tables = computed
     out = tmp_path / "old"
-    store = opened(out, s)
-    for c in (0, 2, 5):
-        d = store.part_dir(c)
-        d.mkdir()
-        sums = {}
-        for name in TABLES:
-            import pyarrow as pa
+    m = write(out, s, tables, [[0, 1, 2], list(range(3, s.n_cells))])
+    chunk = out / "parts" / "chunk-000000-000002"
 
-            feather.write_feather(pa.Table.from_pandas(tables[c][name].to_pandas(), preserve_index=False),
-                                  d / f"{name}.arrow", compression="uncompressed")
-            sums[f"{name}.arrow"] = sha256_file(d / f"{name}.arrow")
-        (d / "checksums.json").write_text(json.dumps(sums))
-    r = run_experiment(s, out, progress=False)
-    assert r["skipped"] == 3 and r["complete"]
-    run_experiment(s, tmp_path / "clean", progress=False)
-    assert compare_results(out, tmp_path / "clean") == []
+    def to_arrow(ix):  # the index an older version wrote: Arrow files, no format, columns as plain names
+        for name in TABLES:
+            ix[f"{name}.arrow"] = ix.pop(f"{name}.parquet")
+            ix["columns"][name]["sets"] = [[c for c, _ in cols] for cols in ix["columns"][name]["sets"]]
+        del ix["format"]
+
+    _edit_index(chunk, to_arrow)
+    r = run_experiment(s, out, progress=False)  # complete, tables intact: nothing to read from the parts
+    assert r["ran"] == 0 and r["complete"] and shas(load_results(out).manifest) == shas(m)
+    (out / "runs.parquet").write_bytes(b"")  # a re-merge would need the Arrow chunk
+    with pytest.raises(ResultStoreError, match="Arrow files by an older nasbench-eval") as e:
+        run_experiment(s, out, progress=False)
+    assert "new --out" in str(e.value) and len(str(e.value).splitlines()) == 1
+
+    out2 = tmp_path / "older"
+    store = opened(out2, s)
+    d = store.parts / "cell-000005"  # the one-cell folders of the first versions
+    d.mkdir()
+    (d / "runs.arrow").write_bytes(b"ARROW1")
+    (d / "checksums.json").write_text(json.dumps({"runs.arrow": "0" * 64}))
+    assert store.done_cells() == {5}
+    with pytest.raises(ResultStoreError, match="cell-000005.*new --out"):
+        run_experiment(s, out2, progress=False)
+
+
+def test_column_kinds_are_unified_over_cells_whatever_the_chunking(computed, tmp_path):
+    """A column present in some cells only, or holding missing values, gets the same type whatever the chunks:
+    int -> float64 with NaN, bool -> object (True / False / None), text -> object with None."""
+    import pandas as pd
+
+    from nasbench_eval.runner import load_results
+
+    s, tables = computed
+    ids = list(range(s.n_cells))
+    extra = {}
+    for c in ids:
+        t = {k: v.copy() for k, v in tables[c].items()}
+        if c % 3 == 0:
+            t["runs"]["x_int"] = 7 * c
+            t["runs"]["x_bool"] = c % 2 == 0
+        if c % 4 == 1:
+            t["runs"]["x_text"] = f"t{c}"
+            t["runs"]["x_none"] = None
+        if c == 5:
+            t["runs"]["x_only"] = 3  # in one cell only
+        extra[c] = t
+    a = write(tmp_path / "a", s, extra, [ids])
+    b = write(tmp_path / "b", s, extra, [[c] for c in ids])
+    c3 = write(tmp_path / "c", s, extra, [[5], [0, 3, 6, 9], [c for c in ids if c not in (0, 3, 5, 6, 9)]])
+    assert shas(a) == shas(b) == shas(c3)
+    runs = load_results(tmp_path / "c").runs
+    assert runs["x_int"].dtype == float and runs["x_int"].isna().sum() == s.n_cells - len(ids[::3])
+    assert runs.loc[runs["cell"] == 3, "x_int"].item() == 21.0
+    assert runs["x_bool"].dtype == object and set(runs["x_bool"].map(repr)) == {"True", "False", "None"}
+    assert runs["x_text"].dtype == object and runs.loc[runs["cell"] == 5, "x_text"].item() == "t5"
+    assert runs["x_text"].isna().sum() == s.n_cells - len([c for c in ids if c % 4 == 1])
+    assert runs["x_none"].dtype == object and runs["x_none"].isna().all()
+    assert runs["x_only"].dtype == float and runs["x_only"].notna().sum() == 1
+    assert runs["cell"].dtype == "int64" and runs["seed"].dtype == "int64"
+    ev = load_results(tmp_path / "c").evaluations
+    assert ev["cached"].dtype == bool and ev["algorithm"].dtype == object and ev["key"].dtype == "int64"
+    pd.testing.assert_frame_equal(ev, load_results(tmp_path / "a").evaluations, check_exact=True)
 
 
 def test_a_cell_saved_twice_is_refused(computed, tmp_path):

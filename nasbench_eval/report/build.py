@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from .._io import claim_dir
+from .._io import claim_dir, read_parquet
 from ..errors import ConfigError
 from . import plots
 from .ioh import export_ioh
@@ -295,7 +295,7 @@ def _mo_sections(res, out, fmt, seed) -> list[str]:
 
 
 def _betavae_section(path: Path, out: Path, fmt: str, seed: int) -> list[str]:
-    df = pd.read_parquet(path)
+    df = read_parquet(path)
     summ = stats.betavae_summary(df, seed=seed)
     s = [_h("Beta-VAE study: test accuracy vs sparsity per beta", 2, fmt)]
     if not len(summ):

@@ -49,14 +49,12 @@ def problem_for_cell(entry: dict, seed: int):
 
 def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
     """Run one cell; return ``{"evaluations", "runs", "chosen"}`` DataFrames (deterministic except wall time)."""
-    return {name: t.to_pandas() for name, t in cell_tables(cell, seed_seq, budget).items()}
+    return cell_tables(cell, seed_seq, budget)
 
 
-def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict:
-    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` as Arrow tables built straight from the numpy
-    columns (what the result store writes; no pandas round trip per cell). Deterministic except wall time."""
-    import pyarrow as pa
-
+def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
+    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` as DataFrames built straight from the numpy
+    columns (what the result store writes). Deterministic except wall time."""
     from ..evaluators.base import Evaluation
     from ..search import Budget, run
     from ..search.registry import resolve_algorithm
@@ -69,8 +67,8 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict:
     n = len(tr["eval"])
     metrics = list(problem.evaluator.metrics)
     ev = Evaluation({m: np.asarray(tr[m], dtype=float) for m in metrics}, np.asarray(tr["cost"], dtype=float))
-    ids = {"cell": np.full(n, cell.cell, dtype=np.int64), "algorithm": pa.repeat(cell.algorithm["label"], n),
-           "problem": pa.repeat(cell.problem["label"], n), "seed": np.full(n, cell.seed, dtype=np.int64)}
+    ids = {"cell": np.full(n, cell.cell, dtype=np.int64), "algorithm": _repeat(cell.algorithm["label"], n),
+           "problem": _repeat(cell.problem["label"], n), "seed": np.full(n, cell.seed, dtype=np.int64)}
     cols = {**ids, "eval": tr["eval"].astype(np.int64), "batch": tr["batch"].astype(np.int64),
             "key": tr["key"].astype(np.int64), "cost": tr["cost"].astype(float),
             "cum_cost": np.asarray(tr["cum_cost"], dtype=float), "cached": tr["cached"].astype(bool),
@@ -78,7 +76,7 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict:
             "feasible": problem.feasible(ev) if n else np.zeros(0, dtype=bool)}
     cols.update({m: tr[m] for m in metrics})
     cols.update({k: v for k, v in tr.items() if k.startswith("report_")})
-    evals = pa.table({k: _arrow_column(v) for k, v in cols.items()})
+    evals = _frame(cols)
 
     chosen = _chosen_columns(cell, problem, res.chosen, metrics)
     n_chosen = len(chosen["rank"])
@@ -103,19 +101,25 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict:
 
         row.update(run_indicators(problem, pd.DataFrame({k: chosen[k] for k in ("key", problem.proxy_metric)
                                                          if k in chosen})))
-    runs = pa.Table.from_pylist([row])
-    return {"evaluations": evals, "runs": runs, "chosen": pa.table({k: _arrow_column(v) for k, v in chosen.items()})}
+    runs = pd.DataFrame([row])
+    return {"evaluations": evals, "runs": runs, "chosen": _frame(chosen)}
 
 
-def _arrow_column(v):
-    """A numpy array or list as an Arrow array (strings stay strings; NaN stays a float NaN)."""
-    import pyarrow as pa
+def _repeat(value: str, n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[:] = value
+    return out
 
-    if isinstance(v, pa.Array):
-        return v
-    if isinstance(v, np.ndarray) and v.dtype != object:
-        return pa.array(v)
-    return pa.array(list(v), from_pandas=True)
+
+def _frame(cols: dict) -> pd.DataFrame:
+    """Columns (numpy arrays or lists) as a DataFrame: numpy arrays keep their dtype, lists are inferred by pandas
+    (floats with NaN for missing, strings); the result store records each column's kind (:mod:`.parts`)."""
+    def column(v):
+        if isinstance(v, np.ndarray):
+            return v if v.dtype != object else pd.Series(v, dtype=object, copy=False)
+        return pd.Series(list(v), dtype=None if len(v) else object)
+
+    return pd.DataFrame({k: column(v) for k, v in cols.items()}, copy=False)
 
 
 def _chosen_columns(cell, problem, chosen: list[dict], metrics: list[str]) -> dict:
@@ -135,7 +139,7 @@ def _chosen_columns(cell, problem, chosen: list[dict], metrics: list[str]) -> di
         cols[k] = np.array([m.get(k, np.nan) for m in ms], dtype=float)
     report = list(dict.fromkeys(k for m in ms for k in m if k not in metrics))  # order of first appearance
     for k in report:
-        cols[f"report_{k}"] = [m.get(k, np.nan) for m in ms]  # Arrow infers the type (NaN = missing)
+        cols[f"report_{k}"] = [m.get(k, np.nan) for m in ms]  # pandas infers the type (NaN = missing)
     ev = Evaluation({k: cols[k] for k in metrics}, np.zeros(n))
     F = problem.F(ev)
     for j in range(F.shape[1]):

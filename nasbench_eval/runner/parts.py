@@ -1,6 +1,10 @@
-"""Part files of the result store: how finished cells are written (chunks of Arrow files with checksums) and how the
-parts are read back, verified and merged into the Parquet tables. :mod:`.store` (the result folder, its manifest and
-resume) uses these; nothing here knows about specs or manifests.
+"""Part files of the result store: how finished cells are written (chunks of Parquet files with checksums) and how
+the parts are read back, verified and merged into the Parquet tables. :mod:`.store` (the result folder, its manifest
+and resume) uses these; nothing here knows about specs or manifests.
+
+Every file is written and read by fastparquet. A column's type is recorded per cell as a *kind* (:data:`KINDS`) in
+the chunk's ``checksums.json``; the merge unifies the kinds of every merged cell (:func:`unify_kinds`), so the
+merged files' types depend on the cells only, never on how they were chunked.
 """
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._io import atomic_write_parquet, sha256_file
+import numpy as np
+
+from .._io import PARQUET_COMPRESSION, _umask_mode, atomic_write_parquet, fastparquet, read_parquet, sha256_file
 from ..errors import StoreError
 
 TABLES = ("evaluations", "runs", "chosen")
@@ -26,6 +32,10 @@ CHUNK_SECONDS = 10.0  # ... or this many seconds after the first unsaved one (wh
 ROW_GROUP = 1 << 17  # rows per Parquet row group of the merged tables (fixed, so the bytes do not depend on chunks)
 CHUNK_RE = re.compile(r"chunk-(\d{6})-(\d{6})")
 CELL_RE = re.compile(r"cell-(\d{6})")
+CHUNK_FORMAT = "parquet"  # checksums.json "format" of the chunks this version writes (older ones: Arrow IPC files)
+# column kinds: int64 / float64 / bool (no missing values) / bool? (True, False, None) / str (text, None) / null
+# (only missing values, e.g. an empty column); int64 or bool missing from some cells become float64 / bool?
+KINDS = ("int64", "float64", "bool", "bool?", "str", "null")
 
 
 class ResultStoreError(StoreError):
@@ -37,7 +47,7 @@ class ChunkWriter:
     after the first unsaved cell, and on :meth:`flush` (end of a task, an interrupt). ``add`` returns the cells saved
     by that call (usually none)."""
 
-    def __init__(self, store,  max_cells: int = CHUNK_CELLS, max_seconds: float = CHUNK_SECONDS):
+    def __init__(self, store, max_cells: int = CHUNK_CELLS, max_seconds: float = CHUNK_SECONDS):
         self.store, self.max_cells, self.max_seconds = store, int(max_cells), float(max_seconds)
         self._buf: list[tuple[int, dict]] = []
         self._t0 = 0.0
@@ -45,7 +55,7 @@ class ChunkWriter:
     def add(self, cell: int, tables: dict) -> list[int]:
         if not self._buf:
             self._t0 = time.monotonic()
-        self._buf.append((int(cell), {k: as_arrow(v) for k, v in tables.items()}))
+        self._buf.append((int(cell), {k: as_frame(v) for k, v in tables.items()}))
         if len(self._buf) >= self.max_cells or time.monotonic() - self._t0 >= self.max_seconds:
             return self.flush()
         return []
@@ -55,77 +65,164 @@ class ChunkWriter:
         return self.store.write_chunk(buf)
 
 
-def as_arrow(t):
-    """An Arrow table (a DataFrame is converted without its index)."""
-    import pyarrow as pa
+def as_frame(t) -> pd.DataFrame:
+    """A cell's table as a DataFrame with a default index (the index is never saved)."""
+    if not isinstance(t, pd.DataFrame):
+        raise TypeError(f"a cell's table must be a pandas DataFrame, got {type(t).__name__}")
+    return t if isinstance(t.index, pd.RangeIndex) and t.index.start == 0 and t.index.step == 1 \
+        else t.reset_index(drop=True)
 
-    if isinstance(t, pa.Table):
-        return t
-    return pa.Table.from_pandas(t, preserve_index=False).replace_schema_metadata(None)
+
+# ------------------------------------------------------------------------------------------------ column kinds
+def column_kind(s: pd.Series, where: str = "", dtype=None) -> str:
+    """The kind (:data:`KINDS`) of one cell's column (``s`` may be a callable giving the column: it is only needed
+    for object, text and nullable boolean columns)."""
+    dt = s.dtype if dtype is None else dtype
+    if dt.kind in "iu" and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+        return "int64"
+    if dt.kind == "f" and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+        return "float64"
+    if dt.kind == "b" and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+        return "bool"
+    if isinstance(dt, pd.StringDtype):
+        return "str"
+    s = s() if callable(s) else s
+    if isinstance(dt, pd.BooleanDtype):
+        return "bool?" if s.isna().any() else "bool"
+    if dt == object:
+        inferred = pd.api.types.infer_dtype(s, skipna=True)
+        if inferred == "empty":
+            return "null"
+        if inferred == "string":
+            return "str"
+        if inferred == "boolean":
+            return "bool?" if s.isna().any() else "bool"
+        if inferred == "integer":
+            return "float64" if s.isna().any() else "int64"
+        if inferred in ("floating", "mixed-integer-float", "integer-na"):
+            return "float64"
+    raise ResultStoreError(f"column {s.name!r}{where} holds values the result store cannot save ({dt}, "
+                           f"{pd.api.types.infer_dtype(s, skipna=True)}); give it numbers, booleans or text")
 
 
+def unify_kinds(kinds, missing: bool = False, where: str = "") -> str:
+    """The kind of a column over cells of ``kinds`` (``missing``: some cell lacks the column): int64 and float64
+    give float64; null gives way to any other kind; int64 / bool with a missing value become float64 / bool?."""
+    real = set(kinds) - {"null"}
+    nullable = missing or "null" in kinds
+    if not real:
+        return "null"
+    if real == {"int64"}:
+        return "float64" if nullable else "int64"
+    if real <= {"int64", "float64"}:
+        return "float64"
+    if real <= {"bool", "bool?"}:
+        return "bool?" if nullable or "bool?" in real else "bool"
+    if real == {"str"}:
+        return "str"
+    raise ResultStoreError(f"column{where} holds {' and '.join(sorted(real))} values in different cells; the "
+                           "result store keeps one type per column")
+
+
+def frame_kinds(df: pd.DataFrame, where: str = "") -> list[list[str]]:
+    """``[[column, kind], ...]`` of one cell's table, in column order."""
+    w = f" of {where}" if where else ""
+    return [[str(c), column_kind(lambda c=c: df[c], w, dtype=dt)] for c, dt in df.dtypes.items()]
+
+
+def unified(per_cell: list[list[list[str]]], where: str = "") -> dict[str, str]:
+    """Column -> kind over cells given as :func:`frame_kinds` lists; column order = first appearance."""
+    seen: dict[str, list[str]] = {}
+    for cols in per_cell:
+        for c, k in cols:
+            seen.setdefault(c, []).append(k)
+    return {c: unify_kinds(ks, missing=len(ks) < len(per_cell), where=f" {c!r}{where}") for c, ks in seen.items()}
+
+
+def conform(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """``df`` with exactly the columns of ``kinds`` (missing ones all missing), in that order, each in the dtype of
+    its kind: int64, float64 (NaN), bool, or object (text / True / False and None for a missing value)."""
+    n = len(df)
+    out = {}
+    for c, kind in kinds.items():
+        s = df[c] if c in df.columns else None
+        if s is None and kind in ("int64", "bool"):  # only for an empty frame: these kinds are never missing
+            if n:
+                raise ValueError(f"column {c!r} ({kind}) is missing")
+            s = pd.Series(np.zeros(0, dtype=kind))
+        if kind == "int64":
+            out[c] = s.to_numpy(dtype=np.int64)
+        elif kind == "float64":
+            out[c] = np.full(n, np.nan) if s is None else (
+                s.to_numpy(dtype=np.float64, na_value=np.nan) if s.dtype != object else
+                pd.to_numeric(s.where(s.notna(), np.nan)).to_numpy(dtype=np.float64))
+        elif kind == "bool":
+            out[c] = s.to_numpy(dtype=bool)
+        else:  # bool? / str / null: Python objects, None where missing
+            if s is None:
+                col = np.full(n, None, dtype=object)
+            else:
+                col = s.to_numpy(dtype=object)
+                missing = pd.isna(col)
+                if missing.any():
+                    col = col.copy()
+                    col[missing] = None
+            out[c] = col
+    return pd.DataFrame(out, copy=False)
+
+
+def write_parquet(target, kinds: dict[str, str], row_groups) -> None:
+    """Write DataFrames already conformed to ``kinds`` (:func:`conform`) as the row groups of one Parquet file
+    (``target``: a path or an open binary file). The schema comes from the kinds, never from the data, so two files
+    of the same rows in the same row groups are the same bytes."""
+    writer = fastparquet().writer
+    empty = conform(pd.DataFrame(), kinds)
+    obj = {c: ("bool" if k == "bool?" else "utf8") for c, k in kinds.items() if k in ("bool?", "str", "null")}
+    fmd = writer.make_metadata(empty, has_nulls=list(obj), object_encoding=obj)
+    writer.write_simple(target, row_groups, fmd, compression=PARQUET_COMPRESSION, stats=True)
+
+
+# ------------------------------------------------------------------------------------------------ part folders
 @dataclass
 class Part:
-    """One part folder: the cells it holds (sorted) and its index (``None`` for an older one-cell folder)."""
+    """One chunk folder: the cells it holds (sorted) and its index (``checksums.json``). ``legacy``: written by an
+    older version in Arrow files (a ``chunk-*`` or one-cell ``cell-*`` folder); only its cell ids are known."""
 
     path: Path
     cells: list[int]
     index: dict | None
+    legacy: bool = False
 
     def redo(self) -> str:
         return f"delete {self.path} and rerun to recompute its cells"
 
-    def checksum(self, name: str):
-        sums = self.index
-        if sums is None:  # older one-cell folder: checksums.json holds only the sums
-            try:
-                sums = json.loads((self.path / PART_SUMS).read_text(encoding="utf-8"))
-            except (OSError, ValueError, RecursionError):
-                sums = None
-        want = sums.get(f"{name}.arrow") if isinstance(sums, dict) else None
-        if not isinstance(want, str):
-            raise ResultStoreError(f"part {self.path} has no readable {PART_SUMS} (written by an older version, or "
-                                   f"edited); {self.redo()}")
-        return want
+    def file(self, name: str) -> Path:
+        return self.path / f"{name}.parquet"
 
-    def columns(self, name: str, schema) -> list[list[str]]:
-        """Each cell's columns of table ``name``, aligned with ``cells``."""
-        if self.index is None:
-            return [list(schema.names)]
+    def columns(self, name: str) -> list[list[list[str]]]:
+        """Each cell's ``[[column, kind], ...]`` of table ``name``, aligned with ``cells``."""
         cols = self.index["columns"][name]
         return [cols["sets"][i] for i in cols["of_cell"]]
 
-    def schema(self, name: str):
-        import pyarrow as pa
-
-        path = self.path / f"{name}.arrow"
-        try:
-            with pa.memory_map(str(path)) as src:
-                return pa.ipc.open_file(src).schema.remove_metadata()
-        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
-            if path.is_file() and sha256_file(path) != self.checksum(name):
-                raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); "
-                                       f"{self.redo()}") from None
-            raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); "
-                                   f"{self.redo()}") from None
-
-    def read(self, name: str):
+    def read(self, name: str) -> pd.DataFrame:
         """The table, after checking the file against its recorded sha256 (read once, from memory)."""
-        import pyarrow as pa
-
-        path = self.path / f"{name}.arrow"
-        want = self.checksum(name)
+        path = self.file(name)
+        want = self.index.get(path.name)
         try:
             data = path.read_bytes()
-            if hashlib.sha256(data).hexdigest() != want:
-                raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); "
-                                       f"{self.redo()}")
-            table = pa.ipc.open_file(pa.py_buffer(data)).read_all().replace_schema_metadata(None)
-        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        except OSError as exc:
+            raise ResultStoreError(f"part file {path} cannot be read ({exc.strerror or type(exc).__name__}); "
+                                   f"{self.redo()}") from None
+        if hashlib.sha256(data).hexdigest() != want:
+            raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); "
+                                   f"{self.redo()}")
+        try:
+            table = read_parquet(data)
+        except Exception as exc:  # noqa: BLE001 - any reader failure of a checksummed file means a corrupt file
             raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); "
                                    f"{self.redo()}") from None
         if name == "runs":  # one row per cell: the rows must be the cells the index names
-            got = sorted(table.column("cell").to_pylist()) if "cell" in table.column_names else None
+            got = sorted(int(c) for c in table["cell"]) if "cell" in table.columns else None
             if got != self.cells:
                 raise ResultStoreError(f"part {self.path} holds other cells than its {PART_SUMS} lists; "
                                        f"{self.redo()}")
@@ -136,14 +233,18 @@ def read_chunk_index(path: Path) -> Part:
     try:
         index = json.loads((path / PART_SUMS).read_text(encoding="utf-8"))
         cells = [int(c) for c in index["cells"]]
-        ok = (cells == sorted(set(cells)) and bool(cells) and all(
-            len(index["columns"][t]["of_cell"]) == len(cells) for t in TABLES))
-    except (OSError, ValueError, RecursionError, KeyError, TypeError):
-        ok = False
+        ok = cells == sorted(set(cells)) and bool(cells)
+        legacy = ok and index.get("format") != CHUNK_FORMAT and any(str(k).endswith(".arrow") for k in index)
+        if ok and not legacy:
+            ok = (index.get("format") == CHUNK_FORMAT and all(
+                isinstance(index.get(f"{t}.parquet"), str) and len(index["columns"][t]["of_cell"]) == len(cells)
+                and all(k in KINDS for s in index["columns"][t]["sets"] for _, k in s) for t in TABLES))
+    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        ok = legacy = False
     if not ok:
         raise ResultStoreError(f"part {path} has no readable {PART_SUMS} (interrupted copy, or edited); delete "
                                f"{path} and rerun to recompute its cells")
-    return Part(path, cells, index)
+    return Part(path, cells, None if legacy else index, legacy)
 
 
 def overlap_groups(parts: list[Part]) -> list[list[Part]]:
@@ -162,62 +263,47 @@ def overlap_groups(parts: list[Part]) -> list[list[Part]]:
 def merge_table(parts: list[Part], name: str, n_cells: int, path: Path) -> None:
     """Write table ``name`` of all ``parts`` (rows of cells < ``n_cells``) to ``path``, sorted by ``SORT[name]``.
 
-    Column order: first appearance over the cells in canonical order; types: the permissive union over the parts
-    (e.g. a column missing from some cells becomes nullable). Neither depends on how cells were chunked."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
+    Column order: first appearance over the cells in canonical order; kinds: unified over the merged cells (e.g. an
+    integer column missing from some cells becomes float64 with NaN). Neither depends on how cells were chunked; the
+    rows go out in row groups of exactly ``ROW_GROUP`` rows (the last one shorter), one group of parts in memory at
+    a time."""
     if not parts:
         atomic_write_parquet(path, pd.DataFrame())
         return
-    schemas = [p.schema(name) for p in parts]
-    per_cell = sorted((c, cols) for p, s in zip(parts, schemas) for c, cols in zip(p.cells, p.columns(name, s))
-                      if c < n_cells)
-    order = list(dict.fromkeys(col for _, cols in per_cell for col in cols))
-    unified = pa.unify_schemas(schemas, promote_options="permissive")
-    schema = pa.schema([unified.field(c) for c in order])
-    keys = [(k, "ascending") for k in SORT[name]]
+    per_cell = sorted((c, cols) for p in parts for c, cols in zip(p.cells, p.columns(name)) if c < n_cells)
+    kinds = unified([cols for _, cols in per_cell], f" of table {name}")
+    keys = SORT[name]
+
+    def row_groups():
+        pending, rows = [], 0
+        for group in overlap_groups(parts):
+            frames = [conform(p.read(name), kinds) for p in group]
+            t = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            if any(c >= n_cells for p in group for c in p.cells):
+                t = t[t["cell"].to_numpy() < n_cells].reset_index(drop=True)
+            if len(t) > 1:
+                order = np.lexsort([t[k].to_numpy() for k in reversed(keys)])  # stable
+                if (order != np.arange(len(order))).any():
+                    t = t.take(order).reset_index(drop=True)
+            pending.append(t)
+            rows += len(t)
+            while rows >= ROW_GROUP:  # fixed-size row groups, whatever the groups' sizes
+                buf = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+                yield buf.iloc[:ROW_GROUP]
+                pending, rows = [buf.iloc[ROW_GROUP:].reset_index(drop=True)], len(buf) - ROW_GROUP
+        if rows:
+            yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            pending, rows = [], 0
-            for group in overlap_groups(parts):
-                t = pa.concat_tables([conform(p.read(name), schema) for p in group])
-                if any(c >= n_cells for p in group for c in p.cells):
-                    t = t.filter(pc.less(t.column("cell"), n_cells))
-                if len(t) > 1:
-                    t = t.take(pc.sort_indices(t, sort_keys=keys))
-                pending.append(t)
-                rows += len(t)
-                while rows >= ROW_GROUP:  # fixed-size row groups, whatever the groups' sizes
-                    buf = pa.concat_tables(pending)
-                    writer.write_table(buf.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
-                    pending, rows = [buf.slice(ROW_GROUP)], len(buf) - ROW_GROUP
-            if rows:
-                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+        with os.fdopen(fd, "wb") as fh:
+            write_parquet(fh, kinds, row_groups())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def conform(t, schema):
-    """``t`` with exactly ``schema``'s columns (missing ones null) and types."""
-    import pyarrow as pa
-
-    cols = []
-    for f in schema:
-        if f.name in t.column_names:
-            c = t.column(f.name)
-            cols.append(c if c.type == f.type else c.cast(f.type))
-        else:
-            cols.append(pa.nulls(len(t), f.type))
-    return pa.Table.from_arrays(cols, schema=schema)
-
-
 def parquet_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return int(pq.ParquetFile(path).metadata.num_rows)
+    return int(fastparquet().ParquetFile(str(path)).count())

@@ -5,12 +5,13 @@ Layout of ``OUT``::
     manifest.json               spec (normalised) + its sha256, package version, benchmark-data sha256, git commit,
                                 created/updated time, complete flag, sha256 + row count of each merged table
     parts/chunk-000012-000075/  finished cells (here cells 12..75 or a subset of them): evaluations/runs/chosen as
-                                Arrow IPC files holding the rows of all its cells + checksums.json (each file's
-                                sha256, checked at merge, the cells it holds and each cell's columns). A chunk is
-                                written under a temporary name and renamed into place, so it exists only when whole:
-                                a cell is either wholly written or absent. Each worker streams its finished cells into
-                                chunks (every 256 cells or 10 s, at the end of its task and on an interrupt).
-                                ``parts/cell-000012/`` (one cell per folder) is what older versions wrote; still read
+                                Parquet files (fastparquet) holding the rows of all its cells + checksums.json (each
+                                file's sha256, checked at merge, the cells it holds and each cell's columns with their
+                                kinds). A chunk is written under a temporary name and renamed into place, so it exists
+                                only when whole: a cell is either wholly written or absent. Each worker streams its
+                                finished cells into chunks (every 256 cells or 10 s, at the end of its task and on an
+                                interrupt). Chunks of Arrow files (and the one-cell ``parts/cell-000012/`` folders)
+                                that older versions wrote are refused: rerun into a new folder
     .nasbench-eval              ownership marker: only a folder carrying it (or empty) is written into
     .lock                       while a run writes the folder (pid + host); a second run is refused
     evaluations.parquet         one row per evaluation (tidy long format)
@@ -40,19 +41,32 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._io import FolderRefusedError, atomic_write_bytes, atomic_write_parquet, check_target, claim_dir, sha256_file
+from .._io import (
+    FolderRefusedError,
+    atomic_write_bytes,
+    atomic_write_parquet,
+    check_target,
+    claim_dir,
+    read_parquet,
+    sha256_file,
+)
 from .cell import WALL_COLUMNS
 from .parts import (
     CELL_RE,
+    CHUNK_FORMAT,
     CHUNK_RE,
     PART_SUMS,
     TABLES,
     Part,
     ResultStoreError,
-    as_arrow,
+    as_frame,
+    conform,
+    frame_kinds,
     merge_table,
     parquet_rows,
     read_chunk_index,
+    unified,
+    write_parquet,
 )
 
 FORMAT = "nasbench-eval results"
@@ -153,20 +167,26 @@ class ResultStore:
         self.parts.mkdir(exist_ok=True)
         for tmp in self.parts.glob(".tmp-*"):  # leftovers of an interrupted write
             shutil.rmtree(tmp, ignore_errors=True)
+        if any(p.legacy for p in self._parts()) and not (m.get("complete") and self.tables_intact(m)):
+            self.refuse_legacy()
         return m
+
+    def refuse_legacy(self) -> None:
+        """Older versions saved cells as Arrow files, which this version does not read: resuming or re-merging such a
+        folder is refused (its merged tables, when complete, are still read)."""
+        old = next(p for p in self._parts() if p.legacy)
+        raise ResultStoreError(f"{self.parts} holds cells saved as Arrow files by an older nasbench-eval (e.g. "
+                               f"{old.path.name}); this version saves Parquet chunks and cannot resume or re-merge "
+                               f"them: rerun into a new --out (or delete {self.parts} to recompute every cell)")
 
     def write_manifest(self, m: dict) -> None:
         atomic_write_bytes(self.manifest_path, (json.dumps(m, indent=2, sort_keys=True) + "\n").encode())
 
-    def part_dir(self, cell: int) -> Path:
-        """The folder an older version wrote one cell into (still read; new runs write chunks)."""
-        return self.parts / f"cell-{cell:06d}"
-
     def part_file(self, cell: int, name: str) -> Path:
-        """The Arrow file of table ``name`` holding ``cell``'s rows (KeyError when the cell is not saved)."""
+        """The Parquet file of table ``name`` holding ``cell``'s rows (KeyError when the cell is not saved)."""
         for part in self._parts():
-            if cell in part.cells:
-                return part.path / f"{name}.arrow"
+            if cell in part.cells and not part.legacy:
+                return part.file(name)
         raise KeyError(f"cell {cell} is not saved in {self.parts}")
 
     def done_cells(self) -> set[int]:
@@ -182,8 +202,8 @@ class ResultStore:
                 continue
             if CHUNK_RE.fullmatch(p.name):
                 out.append(read_chunk_index(p))
-            elif CELL_RE.fullmatch(p.name):
-                out.append(Part(p, [int(p.name[5:])], None))
+            elif CELL_RE.fullmatch(p.name):  # one cell per folder, Arrow files: what older versions wrote
+                out.append(Part(p, [int(p.name[5:])], None, legacy=True))
         return out
 
     def write_cell(self, cell: int, tables: dict) -> None:
@@ -191,11 +211,9 @@ class ResultStore:
         self.write_chunk([(cell, tables)])
 
     def write_chunk(self, items: list[tuple[int, dict]]) -> list[int]:
-        """Save finished cells ``[(cell_id, {"evaluations", "runs", "chosen"}), ...]`` (Arrow tables or DataFrames)
-        as one chunk folder, atomically; returns the saved cell ids."""
-        import pyarrow as pa
-        import pyarrow.feather as feather
-
+        """Save finished cells ``[(cell_id, {"evaluations", "runs", "chosen"}), ...]`` (DataFrames) as one chunk
+        folder, atomically; returns the saved cell ids. Each table is one Parquet file of all the cells' rows (cell
+        order), its columns unified over the chunk's cells; each cell's own columns and kinds go to the index."""
         if not items:
             return []
         items = sorted(items, key=lambda it: it[0])
@@ -208,20 +226,22 @@ class ResultStore:
                                    "(only one run may write a result folder)")
         tmp = Path(tempfile.mkdtemp(dir=self.parts, prefix=f".tmp-{cells[0]:06d}-"))
         try:
-            index: dict = {"cells": cells, "columns": {}}
+            index: dict = {"format": CHUNK_FORMAT, "cells": cells, "columns": {}}
             for name in TABLES:
-                tabs = [as_arrow(t[name]) for _, t in items]
-                sets: list[list[str]] = []
+                frames = [as_frame(t[name]) for _, t in items]
+                per_cell = [frame_kinds(f, f"table {name} of cell {c}") for (c, _), f in zip(items, frames)]
+                sets: list[list[list[str]]] = []
                 of_cell = []
-                for t in tabs:
-                    cols = t.column_names
+                for cols in per_cell:
                     if cols not in sets:
                         sets.append(cols)
                     of_cell.append(sets.index(cols))
                 index["columns"][name] = {"sets": sets, "of_cell": of_cell}
-                table = pa.concat_tables(tabs, promote_options="permissive") if len(tabs) > 1 else tabs[0]
-                feather.write_feather(table, tmp / f"{name}.arrow", compression="lz4")
-                index[f"{name}.arrow"] = sha256_file(tmp / f"{name}.arrow")
+                kinds = unified(per_cell, f" of table {name}")
+                table = conform(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], kinds)
+                with open(tmp / f"{name}.parquet", "wb") as fh:
+                    write_parquet(fh, kinds, [table])
+                index[f"{name}.parquet"] = sha256_file(tmp / f"{name}.parquet")
             (tmp / PART_SUMS).write_text(json.dumps(index, sort_keys=True))
             os.replace(tmp, final)
         except BaseException:
@@ -247,7 +267,10 @@ class ResultStore:
         m = self.read_manifest()
         n = spec.n_cells
         owner: dict[int, Part] = {}
-        for part in self._parts():
+        found = self._parts()
+        if any(p.legacy for p in found):
+            self.refuse_legacy()
+        for part in found:
             for c in part.cells:
                 if c in owner:
                     raise ResultStoreError(f"cell {c} is saved twice ({owner[c].path} and {part.path}); delete one "
@@ -323,7 +346,7 @@ def load_results(path, allow_incomplete: bool = False) -> Results:
             raise ResultStoreError(f"{f} does not match its manifest (sha256 differs: truncated, edited or from "
                                    f"another run); rerun `nasbench-eval run SPEC --out {path}` to re-merge")
         try:
-            tables[name] = pd.read_parquet(f)
+            tables[name] = read_parquet(f)
         except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt file
             raise ResultStoreError(f"{f} is not readable Parquet ({type(exc).__name__}: {exc})") from None
     return Results(path, m, **tables)

@@ -17,9 +17,9 @@ def find_betavae(folder) -> Path | None:
     if not f.is_file():
         return None
     try:
-        import pyarrow.parquet as pq
+        from .._io import parquet_columns
 
-        names = pq.read_schema(f).names
+        names = parquet_columns(f)
     except Exception:  # noqa: BLE001 - unreadable: not ours to judge here
         return None
     return f if all(c in names for c in REQUIRED) else None

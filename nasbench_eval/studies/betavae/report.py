@@ -91,10 +91,10 @@ def plot(summary: pd.DataFrame, path: Path, ylabel: str, title: str, scale: floa
 
 def write_report(out) -> str:
     """Write ``report.md``, ``accuracy_vs_sparsity.png`` and ``latent_corr_vs_sparsity.png``; return the text."""
-    from ..._io import atomic_write_bytes
+    from ..._io import atomic_write_bytes, read_parquet
 
     out = Path(out)
-    df = pd.read_parquet(out / "results.parquet")
+    df = read_parquet(out / "results.parquet")
     if df.empty:
         text = "# Beta-VAE pruning sweep\n\nNo finished cells yet.\n"
         atomic_write_bytes(out / "report.md", text.encode())

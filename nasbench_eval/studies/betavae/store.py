@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..._io import atomic_write_parquet
+from ..._io import atomic_write_parquet, read_parquet
 from ...errors import ConfigError
 
 COLUMNS = ("study", "dataset", "beta", "seed", "sparsity", "method", "metric", "value", "source")
@@ -47,7 +47,7 @@ def write_cell(out: Path, beta: float, seed: int, df: pd.DataFrame) -> None:
 def combine(out: Path) -> pd.DataFrame:
     """Concatenate every finished cell file, sorted, and write ``results.parquet`` atomically."""
     files = sorted((Path(out) / "cells").glob("*.parquet"))
-    parts = [pd.read_parquet(f) for f in files]
+    parts = [read_parquet(f) for f in files]
     df = tidy([]) if not parts else pd.concat(parts, ignore_index=True).astype(DTYPES)
     df = df.sort_values(["beta", "seed", "sparsity", "metric", "source"], kind="stable").reset_index(drop=True)
     atomic_write_parquet(Path(out) / "results.parquet", df)
