@@ -106,7 +106,7 @@ def test_resume_after_a_worker_died_mid_chunk(computed, tmp_path):
     store.write_chunk([(c, tables[c]) for c in (0, 1, 2)])
     half = store.parts / ".tmp-000003-dead"  # what os.replace never moved into place
     half.mkdir()
-    (half / "evaluations.parquet").write_bytes(b"partial")
+    (half / "evaluations.npz").write_bytes(b"partial")
     assert store.done_cells() == {0, 1, 2}
     ran = []
     r = run_experiment(s, out, progress=False, on_cell=ran.append)
@@ -149,9 +149,9 @@ def test_chunk_writer_flushes_by_count_and_on_demand(computed, tmp_path):
 
 
 @pytest.mark.parametrize("damage, words", [
-    (lambda p: p.joinpath("evaluations.parquet").write_bytes(_flip(p / "evaluations.parquet")), "checksum"),
-    (lambda p: p.joinpath("chosen.parquet").write_bytes(p.joinpath("chosen.parquet").read_bytes()[:40]), "checksum"),
-    (lambda p: p.joinpath("runs.parquet").unlink(), "cannot be read"),
+    (lambda p: p.joinpath("evaluations.npz").write_bytes(_flip(p / "evaluations.npz")), "checksum"),
+    (lambda p: p.joinpath("chosen.npz").write_bytes(p.joinpath("chosen.npz").read_bytes()[:40]), "checksum"),
+    (lambda p: p.joinpath("runs.npz").unlink(), "cannot be read"),
     (lambda p: _edit_index(p, lambda ix: ix["columns"]["runs"]["sets"][0][0].__setitem__(1, "decimal")), "readable"),
     (lambda p: _edit_index(p, lambda ix: ix.update(cells=ix["cells"][:-1])), "readable|other cells"),
     (lambda p: p.joinpath("checksums.json").write_text("{"), "readable"),
@@ -181,7 +181,7 @@ def test_older_arrow_parts_are_refused_with_one_line(computed, tmp_path):
 
     def to_arrow(ix):  # the index an older version wrote: Arrow files, no format, columns as plain names
         for name in TABLES:
-            ix[f"{name}.arrow"] = ix.pop(f"{name}.parquet")
+            ix[f"{name}.arrow"] = ix.pop(f"{name}.npz")
             ix["columns"][name]["sets"] = [[c for c, _ in cols] for cols in ix["columns"][name]["sets"]]
         del ix["format"]
 

@@ -5,9 +5,9 @@ Layout of ``OUT``::
     manifest.json               spec (normalised) + its sha256, package version, benchmark-data sha256, git commit,
                                 created/updated time, complete flag, sha256 + row count of each merged table
     parts/chunk-000012-000075/  finished cells (here cells 12..75 or a subset of them): evaluations/runs/chosen as
-                                Parquet files (fastparquet) holding the rows of all its cells + checksums.json (each
-                                file's sha256, checked at merge, the cells it holds and each cell's columns with their
-                                kinds). A chunk is written under a temporary name and renamed into place, so it exists
+                                .npz files of typed numpy arrays (no pickle) holding the rows of all its cells +
+                                checksums.json (each file's sha256, checked at merge, the cells it holds, each cell's
+                                columns with their kinds and each file's kinds). A chunk is written under a temporary name and renamed into place, so it exists
                                 only when whole: a cell is either wholly written or absent. Each worker streams its
                                 finished cells into chunks (every 256 cells or 10 s, at the end of its task and on an
                                 interrupt). Chunks of Arrow files (and the one-cell ``parts/cell-000012/`` folders)
@@ -65,8 +65,8 @@ from .parts import (
     merge_table,
     parquet_rows,
     read_chunk_index,
+    save_columns,
     unified,
-    write_parquet,
 )
 
 FORMAT = "nasbench-eval results"
@@ -239,9 +239,10 @@ class ResultStore:
                 index["columns"][name] = {"sets": sets, "of_cell": of_cell}
                 kinds = unified(per_cell, f" of table {name}")
                 table = conform(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], kinds)
-                with open(tmp / f"{name}.parquet", "wb") as fh:
-                    write_parquet(fh, kinds, [table])
-                index[f"{name}.parquet"] = sha256_file(tmp / f"{name}.parquet")
+                with open(tmp / f"{name}.npz", "wb") as fh:
+                    save_columns(fh, table, kinds)
+                index.setdefault("kinds", {})[name] = [[c, k] for c, k in kinds.items()]
+                index[f"{name}.npz"] = sha256_file(tmp / f"{name}.npz")
             (tmp / PART_SUMS).write_text(json.dumps(index, sort_keys=True))
             os.replace(tmp, final)
         except BaseException:
