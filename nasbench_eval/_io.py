@@ -95,8 +95,8 @@ def read_parquet(source, columns=None):
     else:
         source = str(source)
     df = fastparquet().ParquetFile(source).to_pandas(columns=columns)
-    for c in df.columns:
-        if isinstance(df[c].dtype, pd.BooleanDtype):
+    for c in df.columns:  # fastparquet gives pandas' string dtype when pyarrow is installed: one answer either way
+        if isinstance(df[c].dtype, (pd.BooleanDtype, pd.StringDtype)):
             df[c] = df[c].astype(object).where(df[c].notna(), None)
     df.columns = pd.Index(list(df.columns))  # labels as pandas makes them for a new frame (str in pandas 3)
     return df
