@@ -168,7 +168,7 @@ def conform(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
                     col = col.copy()
                     col[missing] = None
             out[c] = col
-    return pd.DataFrame(out, copy=False)
+    return _frame_of(out, n)
 
 
 def save_columns(target, df: pd.DataFrame, kinds: dict[str, str]) -> None:
@@ -215,7 +215,16 @@ def load_columns(data: bytes, kinds: list[list[str]]) -> pd.DataFrame:
             else:  # null
                 col = np.full(n, None, dtype=object)
             out[c] = col
-    return pd.DataFrame(out, copy=False) if out else pd.DataFrame(index=pd.RangeIndex(n))
+    return _frame_of(out, n)
+
+
+def _frame_of(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    """A DataFrame of numpy columns as they are: object columns stay object (pandas 3 would otherwise infer its
+    string dtype for text, converting every value, through pyarrow when it is installed)."""
+    if not columns:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    return pd.DataFrame({c: pd.Series(v, dtype=object, copy=False) if v.dtype == object else v
+                         for c, v in columns.items()}, copy=False)
 
 
 def write_parquet(target, kinds: dict[str, str], row_groups) -> None:
