@@ -28,6 +28,6 @@ def rng():
 def darts_problem():
     """Factory of a fake-scored DARTS problem (the author kit's toy problem, optimum 13.6): proves an algorithm is
     space-generic without training anything."""
-    from nasbench_eval.testing import _toy_darts_problem
+    from nasbench_eval.testing.battery import _toy_darts_problem
 
     return _toy_darts_problem

@@ -1,31 +1,9 @@
-"""The shared battery every search algorithm must pass (scikit-learn's ``check_estimator`` in spirit).
-
-Run it on your own algorithm after ``pip install nasbench-eval``::
-
-    from nasbench_eval.testing import check_algorithm
-    check_algorithm(MyAlgorithm)        # raises AssertionError listing every failed check
-
-Each check is also a public function taking the class (``check_determinism(MyAlgorithm)``), raising
-``AssertionError`` with a message that says what went wrong. The checks run the algorithm on the benchmark
-problems it declares it can solve (class attributes ``spaces``, ``multi_objective``, ``handles_constraints``,
-``battery_problem = "hw"`` for algorithms that need a hardware cost):
-
-* ``single-objective``: NB201 CIFAR-10, 200-epoch validation accuracy;
-* ``constrained``: the same, subject to FPGA latency <= its 0.3 quantile (HW-NAS-Bench);
-* ``multi-objective``: validation accuracy vs FPGA latency;
-* ``darts``: a deterministic toy score on the DARTS space (proves an algorithm is space-generic).
-
-A check an algorithm is known to fail is declared on the class with a reason, and skipped::
-
-    battery_exceptions = {"check_fresh_process_determinism": "uses a GPU kernel without a deterministic mode"}
-
-The benchmark store must be built (``nasbench-eval data build``) for the NB201 problems.
-"""
+"""The checks of the battery (see :mod:`nasbench_eval.testing`): each takes an algorithm class and raises
+``AssertionError`` saying what went wrong."""
 from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import re
@@ -34,143 +12,16 @@ import sys
 
 import numpy as np
 
-from .errors import ConfigError, InvalidArchError
-from .evaluators.base import Evaluation, Evaluator
-
-__all__ = ["ALL_CHECKS", "algorithm_checks", "battery_problem", "check_algorithm", "check_constructor",
-           "check_determinism", "check_feasible_answer", "check_fresh_process_determinism", "check_nan_robust",
-           "check_no_test_read", "check_parameter_constraints", "check_valid_archs_and_budget", "problem_keys",
-           "trajectory_digest"]
-
-BUDGET = {True: 120, False: 400}  # evaluations per run: quick / full
-SEEDS = {True: (7,), False: (7, 11, 13)}
-CONSTRAINED_QUANTILE = 0.3
-_PROBLEMS: dict[str, object] = {}
-
-
-# ------------------------------------------------------------------------------------------------ problems
-def _toy_darts_problem():
-    from .problems import Objective, Problem
-    from .spaces.darts import DartsSpace
-
-    class ToyDartsScore(Evaluator):
-        """sep_conv_3x3 in the normal cell, sep_conv_5x5 in the reduction cell and edges from the cell inputs
-        score (maximum 8 + 0.5 * 8 + 0.1 * 16 = 13.6); deterministic, no store, no training."""
-
-        metrics = ("score",)
-        arch_shape = (32,)
-
-        def _evaluate(self, archs):
-            v = archs.reshape(len(archs), 2, 4, 2, 2)
-            s = ((v[:, 0, :, :, 0] == 4).sum((1, 2)) + 0.5 * (v[:, 1, :, :, 0] == 5).sum((1, 2))
-                 + 0.1 * (v[..., 1] <= 1).sum((1, 2, 3)))
-            return Evaluation({"score": s.astype(float)}, np.ones(len(archs)))
-
-    return Problem(DartsSpace(), ToyDartsScore(), (Objective("score"),), name="darts-toy")
-
-
-def battery_problem(key: str):
-    """The battery's problem ``key`` (built once per process; runs never mutate a problem)."""
-    if key not in _PROBLEMS:
-        if key == "single-objective":
-            from .problems import nb201_problem
-
-            _PROBLEMS[key] = nb201_problem("cifar10")
-        elif key == "constrained":
-            from .problems.hw import hw_problem
-
-            _PROBLEMS[key] = hw_problem("cifar10", "fpga", "latency", kind="constrained",
-                                        quantile=CONSTRAINED_QUANTILE)
-        elif key == "multi-objective":
-            from .problems.hw import hw_problem
-
-            _PROBLEMS[key] = hw_problem("cifar10", "fpga", "latency", kind="bi-objective")
-        elif key == "darts":
-            _PROBLEMS[key] = _toy_darts_problem()
-        else:
-            raise ConfigError(f"unknown battery problem {key!r}; allowed: single-objective, constrained, "
-                              "multi-objective, darts")
-    return _PROBLEMS[key]
-
-
-def problem_keys(cls) -> list[str]:
-    """The battery problems ``cls`` declares it can solve (see the module docstring)."""
-    needs_hw = getattr(cls, "battery_problem", None) == "hw"
-    spaces = tuple(getattr(cls, "spaces", ("nb201",)))
-    keys = []
-    if "nb201" in spaces:
-        if not needs_hw:
-            keys.append("single-objective")
-        if getattr(cls, "handles_constraints", True):
-            keys.append("constrained")
-        if getattr(cls, "multi_objective", False):  # ``scalarises`` permits a bi-objective problem, declares none
-            keys.append("multi-objective")
-    if "darts" in spaces and not needs_hw:
-        keys.append("darts")
-    return keys
-
-
-# ------------------------------------------------------------------------------------------------ helpers
-def _as_class(algorithm) -> type:
-    if isinstance(algorithm, str):
-        from .search.registry import get_algorithm
-
-        return get_algorithm(algorithm)
-    return algorithm if isinstance(algorithm, type) else type(algorithm)
-
-
-def _label(cls) -> str:
-    return repr(getattr(cls, "name", "") or cls.__name__)
-
-
-def _run(cls, key: str, seed: int, quick: bool, problem=None, algo=None):
-    from .search import run
-
-    problem = problem if problem is not None else battery_problem(key)
-    algo = algo if algo is not None else cls()
-    try:
-        return run(algo, problem, BUDGET[quick], seed=seed)
-    except InvalidArchError as exc:
-        raise AssertionError(f"algorithm {_label(cls)} on the {key} problem proposed an invalid architecture: "
-                             f"{exc}") from exc
-    except RuntimeError as exc:
-        if "leakage" in str(exc):
-            raise AssertionError(f"algorithm {_label(cls)} on the {key} problem read a test metric while searching: "
-                                 f"{exc}") from exc
-        raise
-
-
-def trajectory_digest(res) -> str:
-    """sha256 of a run's whole trajectory (every column, in order) and its chosen indices: equal digests = the same
-    run, bit for bit. Used by the determinism checks and the golden snapshot tests."""
-    h = hashlib.sha256()
-    for k in sorted(res.trajectory):
-        h.update(k.encode())
-        h.update(np.ascontiguousarray(res.trajectory[k]).tobytes())
-    h.update(json.dumps([c["index"] for c in res.chosen]).encode())
-    return h.hexdigest()
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
-    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
-        return True
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except (TypeError, ValueError):
-        return a is b
-
-
-def _fail(cls, msg: str):
-    raise AssertionError(f"algorithm {_label(cls)}: {msg}")
-
+from ..errors import ConfigError, InvalidArchError
+from ..evaluators.base import Evaluation, Evaluator
+from .battery import (BUDGET, SEEDS, _as_class, _fail, _run, _same, battery_problem, problem_keys,
+                      trajectory_digest)
 
 # ------------------------------------------------------------------------------------------------ checks
 def check_constructor(algorithm, *, quick: bool = True) -> None:
     """The constructor only stores its parameters: ``cls()`` works, ``get_params()`` returns exactly the defaults,
     ``cls(**get_params())`` round-trips, no other attribute is set and nothing is validated in ``__init__``."""
-    from .search.params import declared_constraints, invalid_values
+    from ..search.params import declared_constraints, invalid_values
 
     cls = _as_class(algorithm)
     for attr in ("name", "summary"):
@@ -204,7 +55,7 @@ def check_parameter_constraints(algorithm, *, quick: bool = True) -> None:
     """Bad parameters are clear errors: every parameter has a declared constraint that its default satisfies; an
     unknown name, and each invalid value, raise ``ConfigError`` naming the algorithm and the parameter, both from
     ``from_params`` (YAML / CLI) and at ``setup`` (objects built in Python)."""
-    from .search.params import declared_constraints, invalid_values
+    from ..search.params import declared_constraints, invalid_values
 
     cls = _as_class(algorithm)
     name = getattr(cls, "name", "") or cls.__name__
@@ -294,7 +145,7 @@ def check_determinism(algorithm, *, quick: bool = True) -> None:
 
 def _digests(ref: str, keys: list[str], seed: int, quick: bool) -> dict[str, str]:
     """Run digests of ``ref`` (``module:Class``) on ``keys`` (what the fresh process of the check computes)."""
-    from .search.registry import get_algorithm
+    from ..search.registry import get_algorithm
 
     cls = get_algorithm(ref)
     return {k: trajectory_digest(_run(cls, k, seed, quick)) for k in keys}
@@ -303,7 +154,7 @@ def _digests(ref: str, keys: list[str], seed: int, quick: bool) -> dict[str, str
 def check_fresh_process_determinism(algorithm, *, quick: bool = True) -> None:
     """A fresh Python process, importing the class by its ``module:Class`` reference, reproduces the trajectory
     bit for bit (what the joblib and Ray backends rely on)."""
-    from .search.registry import algorithm_ref
+    from ..search.registry import algorithm_ref
 
     cls = _as_class(algorithm)
     ref = algorithm_ref(cls)
@@ -313,7 +164,7 @@ def check_fresh_process_determinism(algorithm, *, quick: bool = True) -> None:
     keys = problem_keys(cls)[:1] if quick else problem_keys(cls)
     seed = SEEDS[quick][0]
     here = _digests(ref, keys, seed, quick)
-    code = ("import json, sys; from nasbench_eval.testing import _digests; "
+    code = ("import json, sys; from nasbench_eval.testing.checks import _digests; "
             f"print(json.dumps(_digests({ref!r}, {keys!r}, {seed}, {quick})))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
@@ -360,7 +211,7 @@ def check_feasible_answer(algorithm, *, quick: bool = True) -> None:
 
 class _ReadRecorder:
     def __init__(self, report_columns):
-        from .tables.columns import is_test_column
+        from ..tables.columns import is_test_column
 
         self.is_test, self.report = is_test_column, set(report_columns)
         self.where: list[str] = []
@@ -376,7 +227,7 @@ class _ReadRecorder:
 def _guarded_class(cls, recorder, stores):
     """A subclass whose setup/ask/tell/result/finished run with test columns forbidden and reads recorded."""
     try:
-        from .tables.store import leakage_guard
+        from ..tables.store import leakage_guard
     except ImportError:  # older store: per-store forbid only
         leakage_guard = contextlib.nullcontext
 
@@ -424,7 +275,7 @@ def _guarded_class(cls, recorder, stores):
 
 def check_no_test_read(algorithm, *, quick: bool = True) -> None:
     """No test metric (nor any of the problem's report columns) is read in setup, ask, tell, finished or result."""
-    from .tables.locate import get_store
+    from ..tables.locate import get_store
 
     cls = _as_class(algorithm)
     for key in problem_keys(cls):
@@ -432,7 +283,7 @@ def check_no_test_read(algorithm, *, quick: bool = True) -> None:
             continue
         problem = battery_problem(key)
         try:
-            from .evaluators.base import stores_in
+            from ..evaluators.base import stores_in
 
             stores = stores_in(problem.evaluator)
         except ImportError:
@@ -487,45 +338,3 @@ def check_nan_robust(algorithm, *, quick: bool = True) -> None:
         if not any(c["metrics"].get(first) is not None for c in res.chosen):
             _fail(cls, f"{key} with NaN holes: the answer has no scored architecture ({first} is NaN for all of "
                        f"{[c['arch'] for c in res.chosen][:3]}); treat NaN as worst")
-
-
-ALL_CHECKS = (check_constructor, check_parameter_constraints, check_valid_archs_and_budget, check_determinism,
-              check_fresh_process_determinism, check_feasible_answer, check_no_test_read, check_nan_robust)
-
-
-def algorithm_checks(algorithm) -> list[tuple[str, object, str | None]]:
-    """``(check name, check function, skip reason or None)`` for every check of the battery."""
-    cls = _as_class(algorithm)
-    exceptions = dict(getattr(cls, "battery_exceptions", None) or {})
-    names = {f.__name__ for f in ALL_CHECKS}
-    unknown = sorted(set(exceptions) - names)
-    if unknown:
-        raise ConfigError(f"battery_exceptions of {_label(cls)} names unknown checks {unknown}; allowed: "
-                          f"{', '.join(sorted(names))}")
-    return [(f.__name__, f, exceptions.get(f.__name__)) for f in ALL_CHECKS]
-
-
-def check_algorithm(algorithm, *, quick: bool = True) -> dict[str, str]:
-    """Run the whole battery on ``algorithm`` (a class, an instance's class, or a registered name).
-
-    quick: one seed and 120 evaluations per run (seconds); ``False``: three seeds, 400 evaluations, every problem in
-    a fresh process. Returns ``{check: "passed" | "skipped: reason"}``; raises ``AssertionError`` listing every
-    failed check with its message.
-    """
-    cls = _as_class(algorithm)
-    outcome, failures = {}, []
-    for name, check, reason in algorithm_checks(cls):
-        if reason:
-            outcome[name] = f"skipped: {reason}"
-            continue
-        try:
-            check(cls, quick=quick)
-        except AssertionError as exc:
-            failures.append(f"- {name}: {exc}")
-            outcome[name] = "failed"
-        else:
-            outcome[name] = "passed"
-    if failures:
-        raise AssertionError(f"algorithm {_label(cls)} failed {len(failures)} of {len(outcome)} checks:\n"
-                             + "\n".join(failures))
-    return outcome
