@@ -10,6 +10,7 @@ import argparse
 import math
 import re
 
+from ..errors import ConfigError
 from ..runner.spec import MAX_EVALUATIONS
 
 MAX_INT = 10**9  # more epochs / batches / workers than any run of this package can use
@@ -62,3 +63,11 @@ positive_float = _float_in(lambda v: v > 0, "a finite number > 0")
 nonneg_float = _float_in(lambda v: v >= 0, "a finite number >= 0")
 probability = _float_in(lambda v: 0 <= v <= 1, "a probability in [0, 1]")
 open_unit = _float_in(lambda v: 0 < v < 1, "a number in (0, 1)")
+
+
+def key_value(item: str, usage: str) -> tuple[str, str]:
+    """``"NAME=VALUE"`` -> ``(name, value)``; the name stripped, dashes read as underscores (``--param`` items)."""
+    if "=" not in item:
+        raise ConfigError(f"--param takes {usage}, got {item!r}")
+    k, v = item.split("=", 1)
+    return k.strip().replace("-", "_"), v

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._types import budget_int, finite_float, open_unit, positive_int, seed_int
+from ._types import budget_int, finite_float, key_value, open_unit, positive_int, seed_int
 
 
 def register(sub) -> None:
@@ -54,10 +54,7 @@ def parse_sweep(items: list[str]) -> dict:
 
     out = {}
     for item in items:
-        if "=" not in item:
-            raise ConfigError(f"--param takes NAME=V1,V2,... (the values to sweep), got {item!r}")
-        k, v = item.split("=", 1)
-        k = k.strip().replace("-", "_")
+        k, v = key_value(item, "NAME=V1,V2,... (the values to sweep)")
         if k in out:
             raise ConfigError(f"--param {k} is given twice; list all its values in one --param {k}=V1,V2,...")
         vals = [x.strip() for x in v.split(",")]

@@ -6,7 +6,7 @@ import json
 from ..errors import ConfigError
 from ._presets import add_preset_arguments
 from ._speed import add_speed_arguments, speed_options
-from ._types import budget_int, finite_float, open_unit, positive_int, seed_int
+from ._types import budget_int, finite_float, key_value, open_unit, positive_int, seed_int
 
 
 def register(sub) -> None:
@@ -46,10 +46,8 @@ def parse_params(items: list[str]) -> dict:
 
     out = {}
     for item in items:
-        if "=" not in item:
-            raise ConfigError(f"--param takes KEY=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k.strip().replace("-", "_")] = load_yaml(v, f"--param {k.strip()}")
+        k, v = key_value(item, "KEY=VALUE")
+        out[k] = load_yaml(v, f"--param {k}")
     return out
 
 
