@@ -9,9 +9,9 @@ pymoo NSGA-II on three objectives over the NB201 integer encoding:
 1. proxy -- maximised (``valid_acc``, an RMI table, ...; a ``*_loss`` proxy is minimised);
 2. device cost Psi(a) -- minimised;
 3. hardware-cost diversity chi(a, P) = sum over b in P of (Psi(a) - Psi(b))^2 -- maximised, where P is the merged
-   parent + offspring pool. chi depends on the pool, so it is recomputed by the survival operator
-   (:class:`DiversitySurvival`) on every merged pool right before non-dominated sorting and crowding, and the
-   survivors keep that value for the next mating tournament. Archs without a cost get the worst chi.
+   parent + offspring pool. chi depends on the pool, so it is recomputed (:func:`with_diversity`) on every merged
+   pool right before non-dominated sorting and crowding, and the survivors keep that value for the next mating
+   tournament. Archs without a cost get the worst chi.
 
 ``diversity=False`` is the ablation: plain NSGA-II on (proxy, cost) with the same operators.
 
@@ -55,11 +55,19 @@ def hardware_diversity(cost: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_diversity(F: np.ndarray) -> np.ndarray:
+    """The pool's objectives with column 3 recomputed as -chi over the pool's costs (column 2); the worst stand-in
+    where chi is undefined. Applied to every pool right before its non-dominated sorting and crowding."""
+    F = F.astype(float, copy=True)
+    chi = hardware_diversity(F[:, 1])
+    F[:, 2] = np.where(np.isnan(chi), _BIG, -chi)
+    return F
+
+
 def _operators(space, allowed):
     from pymoo.core.mutation import Mutation
     from pymoo.core.repair import Repair
     from pymoo.core.sampling import Sampling
-    from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 
     allowed_keys = None if allowed is None else np.flatnonzero(allowed)
     allowed_ops = None if allowed is None else space.from_key(allowed_keys).reshape(len(allowed_keys), -1)
@@ -92,22 +100,7 @@ def _operators(space, allowed):
                 X[i] = allowed_ops[j]
             return X
 
-    class DiversitySurvival(RankAndCrowding):
-        """Rank-and-crowding survival that first recomputes chi (objective 3) over the pool it is given."""
-
-        def __init__(self, diversity: bool = True):
-            super().__init__()
-            self.diversity = diversity
-
-        def _do(self, problem, pop, *args, **kwargs):
-            if self.diversity:
-                F = pop.get("F").astype(float, copy=True)
-                chi = hardware_diversity(F[:, 1])
-                F[:, 2] = np.where(np.isnan(chi), _BIG, -chi)
-                pop.set("F", F)
-            return super()._do(problem, pop, *args, **kwargs)
-
-    return AllowedIntegerSampling(), ResetMutation, AllowedRepair(), DiversitySurvival
+    return AllowedIntegerSampling(), ResetMutation, AllowedRepair()
 
 
 class MOHDNAS(Algorithm):
@@ -138,22 +131,19 @@ class MOHDNAS(Algorithm):
 
     # ------------------------------------------------------------------ set-up
     def _setup(self) -> None:
-        from pymoo.algorithms.moo.nsga2 import NSGA2
         from pymoo.operators.crossover.ux import UX
 
         from nasbench_eval.search.pymoo_bridge import PymooAskTell
 
         self.cost_metric = cost_metric_of(self.problem)
-        sampling, Mut, repair, Surv = _operators(self.space, self.problem.allowed)
+        sampling, Mut, repair = _operators(self.space, self.problem.allowed)
         hi = (self.space.n_choices - 1).astype(float)
-        n_obj = 3 if self.diversity else 2
-        self._nsga = NSGA2(pop_size=int(self.population_size), sampling=sampling,
-                           crossover=UX(prob=self.crossover_prob),
-                           mutation=Mut(prob=1.0, prob_var=self.mutation_prob_var), repair=repair,
-                           survival=Surv(self.diversity), eliminate_duplicates=True)
-        self._pymoo = PymooAskTell(self._nsga, len(hi), np.zeros(len(hi)), hi, n_obj, self.rng,
-                                   lambda X: np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64),
-                                   vtype=int, generations=self.generations, bad=_BIG)
+        self._pymoo = PymooAskTell(
+            pop_size=int(self.population_size), sampling=sampling, crossover=UX(prob=self.crossover_prob),
+            mutation=Mut(prob=1.0, prob_var=self.mutation_prob_var), repair=repair, n_var=len(hi),
+            xl=np.zeros(len(hi)), xu=hi, n_obj=3 if self.diversity else 2, rng=self.rng,
+            decode=lambda X: np.clip(np.rint(X), 0, self.space.n_choices - 1).astype(np.int64), vtype=int,
+            generations=self.generations, bad=_BIG, pool_objectives=with_diversity if self.diversity else None)
         self.generation = 0
         self._free = 0
         self._done = False
@@ -206,8 +196,8 @@ class MOHDNAS(Algorithm):
     def front(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, F) of the non-dominated set on (proxy, cost), sorted by cost."""
         keys, F = self.evaluated()
-        if self.front_from == "population" and self._nsga.pop is not None and len(self._nsga.pop):
-            pk = set(self._keys(np.rint(self._nsga.pop.get("X")).astype(np.int64)))
+        if self.front_from == "population" and self._pymoo.pop:
+            pk = set(self._keys(np.rint(self._pymoo.pop["X"]).astype(np.int64)))
             sel = np.array([k in pk for k in keys.tolist()], dtype=bool)
             keys, F = keys[sel], F[sel]
         if len(keys) == 0:

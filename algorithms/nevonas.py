@@ -68,7 +68,6 @@ class NEvoNAS(Algorithm):
         self.objectives = objectives
 
     def _setup(self) -> None:
-        from pymoo.algorithms.moo.nsga2 import NSGA2
         from pymoo.operators.crossover.sbx import SBX
         from pymoo.operators.mutation.pm import PM
         from pymoo.operators.sampling.rnd import FloatRandomSampling
@@ -79,14 +78,13 @@ class NEvoNAS(Algorithm):
         self._shape = (self.space.n_edges, self.space.n_ops)
         n_var = self._shape[0] * self._shape[1]
         n_obj = 2 if self.objectives == "both" else 1
-        nsga = NSGA2(pop_size=int(self.population_size), sampling=FloatRandomSampling(),
-                     crossover=SBX(prob=float(self.crossover_prob), eta=float(self.crossover_eta)),
-                     mutation=PM(prob=1.0, prob_var=float(self.mutation_prob_var), eta=float(self.mutation_eta)),
-                     eliminate_duplicates=True)
         self._n_constr = len(self.problem.constraints)  # handed to pymoo: Deb's constrained domination
-        self._pymoo = PymooAskTell(nsga, n_var, np.zeros(n_var), np.ones(n_var), n_obj, self.rng, self._decode,
-                                   n_constr=self._n_constr, generations=self.generations)
-        self._nsga = nsga
+        self._pymoo = PymooAskTell(
+            pop_size=int(self.population_size), sampling=FloatRandomSampling(),
+            crossover=SBX(prob=float(self.crossover_prob), eta=float(self.crossover_eta)),
+            mutation=PM(prob=1.0, prob_var=float(self.mutation_prob_var), eta=float(self.mutation_eta)),
+            n_var=n_var, xl=np.zeros(n_var), xu=np.ones(n_var), n_obj=n_obj, rng=self.rng, decode=self._decode,
+            n_constr=self._n_constr, generations=self.generations)
         self.generation = 0
 
     @property
@@ -132,7 +130,7 @@ class NEvoNAS(Algorithm):
         f1 = -fit / 100.0  # a missing metric (-inf fitness) ranks last: the bridge's finite stand-in
         cols = {"both": [f1, -nov], "accuracy": [f1], "novelty": [-nov]}[self.objectives]
         self._pymoo.tell(np.stack(cols, axis=1), self.problem.G(ev) if self._n_constr else None, fitness=fit,
-                         violation=self.problem.violation(ev), arch=list(archs))
+                         violation=self.problem.violation(ev), arch=archs)
         self.generation += 1
 
     def result(self) -> np.ndarray:
@@ -140,17 +138,17 @@ class NEvoNAS(Algorithm):
         accuracy); feasible whenever any evaluated architecture was."""
         from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-        pop = self._nsga.pop
-        if pop is None or len(pop) == 0 or self.generation == 0:
+        pop = self._pymoo.pop
+        if not pop or self.generation == 0:
             return super().result()
-        viol = pop.get("violation").astype(float)
+        viol = pop["violation"].astype(float)
         pool = np.flatnonzero(viol == viol.min())
-        front = pool[NonDominatedSorting().do(pop.get("F")[pool], only_non_dominated_front=True)]
-        fit = pop.get("fitness")[front].astype(float)
+        front = pool[NonDominatedSorting().do(pop["F"][pool], only_non_dominated_front=True)]
+        fit = pop["fitness"][front].astype(float)
         if not np.isfinite(fit).any():
             return super().result()
         best = front[deb_best(fit, viol[front])]
-        return self.feasible_first(np.asarray(pop[best].get("arch"))[None])
+        return self.feasible_first(pop["arch"][best][None])
 
 
 class NEvoNASNoveltyOnly(NEvoNAS):

@@ -36,21 +36,19 @@ class NSGA2(Algorithm):
         self.mutation_eta = mutation_eta
 
     def _setup(self):
-        from pymoo.algorithms.moo.nsga2 import NSGA2 as _NSGA2
         from pymoo.operators.crossover.sbx import SBX
         from pymoo.operators.mutation.pm import PM
         from pymoo.operators.repair.rounding import RoundingRepair
         from pymoo.operators.sampling.rnd import IntegerRandomSampling
 
-        algo = _NSGA2(pop_size=int(self.population_size), sampling=IntegerRandomSampling(),
-                      crossover=SBX(prob=self.crossover_prob, eta=self.crossover_eta, vtype=float,
-                                    repair=RoundingRepair()),
-                      mutation=PM(eta=self.mutation_eta, vtype=float, repair=RoundingRepair()),
-                      eliminate_duplicates=True)
         hi = self.space.n_choices - 1
-        self._driver = PymooAskTell(algo, len(hi), np.zeros(len(hi)), hi, self.problem.n_obj, self.rng,
-                                    decode=lambda X: np.clip(np.rint(X), 0, hi).astype(np.int64),
-                                    n_constr=len(self.problem.constraints), vtype=int)
+        self._driver = PymooAskTell(
+            pop_size=int(self.population_size), sampling=IntegerRandomSampling(),
+            crossover=SBX(prob=self.crossover_prob, eta=self.crossover_eta, vtype=float, repair=RoundingRepair()),
+            mutation=PM(eta=self.mutation_eta, vtype=float, repair=RoundingRepair()),
+            n_var=len(hi), xl=np.zeros(len(hi)), xu=hi, n_obj=self.problem.n_obj, rng=self.rng,
+            decode=lambda X: np.clip(np.rint(X), 0, hi).astype(np.int64), n_constr=len(self.problem.constraints),
+            vtype=int)
 
     def ask(self) -> np.ndarray:
         return self._driver.ask()[1]

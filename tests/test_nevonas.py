@@ -45,11 +45,12 @@ def test_archive_holds_every_distinct_evaluated_genotype(c10_problem):
 def test_pymoo_operators_have_the_papers_settings(c10_problem):
     algo = NEvoNAS()
     algo.setup(c10_problem, np.random.default_rng(0))
-    cx, mut = algo._nsga.mating.crossover, algo._nsga.mating.mutation
+    driver = algo._pymoo
+    cx, mut = driver.crossover, driver.mutation
     assert cx.prob.value == 0.7 and cx.eta.value == 15 and cx.prob_var.value == 0.5
     assert mut.prob.value == 1.0 and mut.prob_var.value == 0.2 and mut.eta.value == 20
-    assert algo._nsga.pop_size == 20 and algo._nsga.eliminate_duplicates
-    assert algo._nsga.problem.n_var == 30 and algo._nsga.problem.n_obj == 2
+    assert driver.pop_size == 20 and driver.generations == 50
+    assert driver.problem.n_var == 30 and driver.problem.n_obj == 2
 
 
 def test_answer_is_best_search_fitness_of_the_first_front(c10_problem):
@@ -60,11 +61,11 @@ def test_answer_is_best_search_fitness_of_the_first_front(c10_problem):
     while not algo.finished:
         archs = algo.ask()
         algo.tell(archs, c10_problem.evaluate(archs))
-    pop = algo._nsga.pop
-    front = NonDominatedSorting().do(pop.get("F"), only_non_dominated_front=True)
-    fit = c10_problem.fitness(c10_problem.evaluate(np.stack(pop.get("arch"))[front]))
+    pop = algo._pymoo.pop
+    front = NonDominatedSorting().do(pop["F"], only_non_dominated_front=True)
+    fit = c10_problem.fitness(c10_problem.evaluate(pop["arch"][front]))
     chosen = algo.result()[0]
-    assert np.array_equal(chosen, np.stack(pop.get("arch"))[front][np.argmax(fit)])
+    assert np.array_equal(chosen, pop["arch"][front][np.argmax(fit)])
 
 
 def test_finds_a_good_cifar10_arch(c10_problem):

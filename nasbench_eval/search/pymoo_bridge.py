@@ -1,25 +1,39 @@
-"""Drive a pymoo algorithm through our ask/tell loop: the one bridge (NSGA-II, NEvoNAS, MO-HDNAS use it).
+"""pymoo's NSGA-II driven through our ask/tell loop, one generation at a time, on arrays: the one NSGA-II driver
+(NSGA-II, NEvoNAS and MO-HDNAS use it).
 
-pymoo owns the population and its operators; we own evaluation and the budget. :meth:`PymooAskTell.ask` asks
-pymoo for one generation and decodes its decision vectors into architectures (the generation stays pending until
-told, so an algorithm with an architecture-fitness table may ask for it several times); :meth:`PymooAskTell.tell`
-hands back the minimised objective matrix, the constraints and any per-individual data the algorithm keeps.
+pymoo's operators do the work: the array kernels of its sampling, crossover, mutation and repair operators
+(``Sampling._do``, ``Crossover._do``, ``Mutation._do``, ``Repair._do``), its non-dominated sorting, crowding distance,
+randomised argsort, random permutations and duplicate distance. :class:`PymooAskTell` runs the generation of pymoo's
+``NSGA2`` around them (``GeneticAlgorithm`` with ``Mating``: binary tournament by constrained domination then crowding,
+crossover, mutation, repair, duplicate elimination against the population and the offspring so far, re-mating until
+the offspring are complete or 100 tries; ``RankAndCrowding`` survival after Deb's feasibility split) on plain arrays
+instead of pymoo's population of per-individual objects, whose bookkeeping cost 5-10x the operators on our small
+populations. Every random draw comes from the same Generator, in the same order, as in pymoo 0.6.2, so a run is
+bit-identical to pymoo's own ``NSGA2`` with the same operators and seed: ``tests/test_nsga2_driver.py`` runs both side
+by side, generation by generation.
 
-Termination is pymoo's own: ``generations`` gives ``MaximumGenerationTermination(generations)`` and
-:attr:`PymooAskTell.finished` is ``not algorithm.has_next()``; without it the run's budget ends the search
-(``NoTermination``). pymoo is seeded with an integer drawn from the run's Generator, and pymoo >= 0.6.2 keeps its
-randomness in a local Generator, so runs are reproducible and independent of any global state.
+We own evaluation and the budget: :meth:`PymooAskTell.ask` returns one generation's decision vectors and decoded
+architectures (the generation stays pending until told, so an algorithm with an architecture-fitness table may ask for
+it several times); :meth:`PymooAskTell.tell` hands back the minimised objectives, the constraints (``<= 0`` feasible)
+and any per-individual data the algorithm keeps (carried through survival like pymoo's individual data).
 
-Non-finite objective or constraint values (a missing metric) become the finite stand-in ``bad`` before pymoo
-sees them: its crowding distance turns inf into NaN, while a huge finite value ranks last.
+Termination is pymoo's ``MaximumGenerationTermination(generations)`` (the initial population counts as the first
+generation) or, without ``generations``, the run's budget. The driver's Generator is seeded with an integer drawn from
+the run's Generator, as pymoo's ``setup(seed=...)`` would be.
+
+Non-finite objective or constraint values (a missing metric) become the finite stand-in ``bad`` first: pymoo's
+crowding distance turns inf into NaN, while a huge finite value ranks last.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 BAD = 1e15
+EPSILON = 1e-16  # pymoo's DefaultDuplicateElimination: a distance <= EPSILON is a duplicate
+MAX_MATINGS = 100  # pymoo's Mating(n_max_iterations=100) in GeneticAlgorithm
 
 
 def finite(a, bad: float = BAD) -> np.ndarray:
@@ -29,53 +43,220 @@ def finite(a, bad: float = BAD) -> np.ndarray:
 
 
 class PymooAskTell:
-    def __init__(self, algorithm, n_var: int, xl, xu, n_obj: int, rng: np.random.Generator,
-                 decode: Callable[[np.ndarray], np.ndarray], n_constr: int = 0, vtype=float,
-                 generations: int | None = None, bad: float = BAD):
+    """pymoo's NSGA-II with the given operators (pymoo objects), run on arrays (see the module docstring).
+
+    ``repair``: the algorithm-level repair (pymoo ``GeneticAlgorithm(repair=...)``, applied after sampling and after
+    every mating); ``pool_objectives``: a function of the objective matrix of the pool about to be ranked, returning
+    the matrix to rank it by (kept by the survivors; MO-HDNAS's pool-dependent diversity objective).
+    """
+
+    def __init__(self, *, pop_size: int, sampling, crossover, mutation, n_var: int, xl, xu, n_obj: int,
+                 rng: np.random.Generator, decode: Callable[[np.ndarray], np.ndarray], n_constr: int = 0,
+                 vtype=float, repair=None, generations: int | None = None, bad: float = BAD,
+                 pool_objectives: Callable[[np.ndarray], np.ndarray] | None = None):
         from pymoo.core.problem import Problem
-        from pymoo.core.termination import NoTermination
-        from pymoo.termination.max_gen import MaximumGenerationTermination
+        from pymoo.core.repair import NoRepair
+        from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 
         self.problem = Problem(n_var=n_var, n_obj=n_obj, n_ieq_constr=n_constr, xl=xl, xu=xu, vtype=vtype)
-        self.algorithm = algorithm
-        termination = MaximumGenerationTermination(int(generations)) if generations is not None else NoTermination()
-        self.algorithm.setup(self.problem, termination=termination, seed=int(rng.integers(2**31 - 1)),
-                             verbose=False)
+        self.pop_size = self.n_offsprings = int(pop_size)
+        self.sampling, self.crossover, self.mutation = sampling, crossover, mutation
+        self.repair = None if repair is None or type(repair) is NoRepair else repair
+        self.generations = None if generations is None else int(generations)
+        self.pool_objectives = pool_objectives
         self.decode, self.bad = decode, float(bad)
-        self.pending = None  # the generation asked and not yet told (a pymoo Population)
+        self._survival = RankAndCrowding()  # its non-dominated sorting and crowding distance
+        self.random_state = np.random.default_rng(int(rng.integers(2**31 - 1)))
+        self.n_constr = int(n_constr)
+        self.generation = 0  # generations told (the initial population is the first)
+        self.terminated = False
+        self.pop: dict[str, np.ndarray] = {}  # columns: X, F, CV, rank, crowding and the algorithm's data
+        self.pending: np.ndarray | None = None  # X of the generation asked and not yet told
         self.pending_archs: np.ndarray | None = None
 
+    # ------------------------------------------------------------------ ask / tell
     def ask(self) -> tuple[np.ndarray, np.ndarray]:
-        """(decision vectors X, decoded architectures) of the pending generation (asked from pymoo once)."""
+        """(decision vectors X, decoded architectures) of the pending generation (built once)."""
         if self.pending is None:
-            self.pending = self.algorithm.ask()
-            self.pending_archs = self.decode(self.pending.get("X"))
-        return self.pending.get("X"), self.pending_archs
+            X = self._initial() if self.generation == 0 else self._mate()
+            if len(X) == 0:  # pymoo: mating found no new offspring, the search is over
+                self.terminated = True
+            self.pending, self.pending_archs = X, self.decode(X)
+        return self.pending, self.pending_archs
+
+    def tell(self, F: np.ndarray, G: np.ndarray | None = None, **data) -> bool:
+        """Tell the pending generation its objectives ``F`` (minimised), constraints ``G`` (<= 0 feasible) and
+        per-individual ``data``. Returns False, telling nothing, when ``F`` does not cover the whole generation (a
+        budget-truncated last batch)."""
+        X = self.pending
+        if X is None or len(F) != len(X) or len(X) == 0:
+            return False
+        F = self.finite(F).reshape(len(X), -1)
+        if self.n_constr and G is not None and np.shape(G)[1]:
+            CV = np.maximum(0.0, self.finite(G) - 0.0).sum(axis=1) + 0.0  # pymoo's calc_cv, default config
+        else:
+            CV = np.zeros(len(X))
+        new = {"X": X, "F": F, "CV": CV, "rank": np.full(len(X), -1), "crowding": np.full(len(X), np.nan),
+               **{k: np.asarray(v) for k, v in data.items()}}
+        if self.generation == 0:
+            pool, n_survive = new, len(X)
+        else:
+            pool, n_survive = {k: np.concatenate([self.pop[k], new[k]]) for k in new}, self.pop_size
+        survivors = self._survive(pool, n_survive)
+        self.pop = {k: v[survivors] for k, v in pool.items()}
+        self.generation += 1
+        if self.generations is not None and self.generation >= self.generations:
+            self.terminated = True
+        self.pending = self.pending_archs = None
+        return True
 
     def finite(self, a) -> np.ndarray:
         return finite(a, self.bad)
 
-    def tell(self, F: np.ndarray, G: np.ndarray | None = None, **data) -> bool:
-        """Tell the pending generation its objectives ``F`` (minimised), constraints ``G`` (<= 0 feasible) and
-        per-individual ``data`` (kept on pymoo's population, e.g. the search fitness). Returns False, telling
-        nothing, when ``F`` does not cover the whole generation (a budget-truncated last batch)."""
-        pop = self.pending
-        if pop is None or len(F) != len(pop):
-            return False
-        pop.set("F", self.finite(F))
-        if G is not None and np.shape(G)[1]:
-            pop.set("G", self.finite(G))
-        for k, v in data.items():
-            pop.set(k, v)
-        self.algorithm.tell(infills=pop)
-        self.pending = self.pending_archs = None
-        return True
-
     @property
     def finished(self) -> bool:
         """pymoo's termination says the search is over."""
-        return not self.algorithm.has_next()
+        return self.terminated
 
-    @property
-    def population(self):
-        return self.algorithm.pop
+    # ------------------------------------------------------------------ variation (pymoo's Initialization, Mating)
+    def _initial(self) -> np.ndarray:
+        X = self.sampling._do(self.problem, self.pop_size, random_state=self.random_state)
+        return self._unique(self._repair(self._operator_post(self.sampling, X)))
+
+    def _repair(self, X: np.ndarray) -> np.ndarray:
+        if self.repair is None:
+            return X
+        if self.repair.vtype is not None:
+            X = X.astype(self.repair.vtype)
+        return np.asarray(self.repair._do(self.problem, X, random_state=self.random_state), dtype=float)
+
+    def _mate(self) -> np.ndarray:
+        """pymoo's InfillCriterion loop: mate, repair, drop duplicates, until ``n_offsprings`` or 100 tries."""
+        off = np.empty((0, self.problem.n_var))
+        for _ in range(MAX_MATINGS):
+            n_remaining = self.n_offsprings - len(off)
+            parents = self._tournament(math.ceil(n_remaining / self.crossover.n_offsprings))
+            X = self._unique(self._repair(self._mutate(self._cross(parents))), self.pop["X"], off)
+            off = np.concatenate([off, X[:n_remaining]])
+            if len(off) >= self.n_offsprings:
+                break
+        return off
+
+    def _tournament(self, n_matings: int) -> np.ndarray:
+        """pymoo's TournamentSelection(pressure 2) with NSGA-II's ``binary_tournament`` ("comp_by_dom_and_crowding"):
+        less violation wins if either is infeasible, else domination, else larger crowding; ties drawn at random, in
+        tournament order (one ``choice`` per tie, as pymoo)."""
+        from pymoo.util.misc import random_permutations
+
+        rs, n_pop = self.random_state, len(self.pop["X"])
+        n_random = n_matings * self.crossover.n_parents * 2
+        P = random_permutations(math.ceil(n_random / n_pop), n_pop, random_state=rs)[:n_random].reshape(-1, 2)
+        a, b = P[:, 0], P[:, 1]
+        cv, F, cd = self.pop["CV"], self.pop["F"], self.pop["crowding"]
+        infeasible = (cv[a] > 0.0) | (cv[b] > 0.0)
+        a_better = np.any(F[a] < F[b], axis=1)
+        b_better = np.any(F[b] < F[a], axis=1)
+        dom = np.where(a_better & ~b_better, 1, np.where(b_better & ~a_better, -1, 0))
+        va = np.where(infeasible, -cv[a], np.where(dom == 0, cd[a], dom))  # larger wins
+        vb = np.where(infeasible, -cv[b], np.where(dom == 0, cd[b], -dom))
+        S = np.where(va > vb, a, b)
+        for i in np.flatnonzero(~((va > vb) | (va < vb))):  # equal (or NaN): pymoo draws the winner
+            S[i] = rs.choice([a[i], b[i]])
+        return S.reshape(n_matings, self.crossover.n_parents)
+
+    def _cross(self, parents: np.ndarray) -> np.ndarray:
+        """pymoo's Crossover.do, then the operator's own vtype cast and repair (Operator.__call__)."""
+        from pymoo.core.variable import get
+
+        cx, rs = self.crossover, self.random_state
+        X = np.swapaxes(self.pop["X"][parents], 0, 1)  # (n_parents, n_matings, n_var)
+        if cx.vtype is not None:
+            X = X.astype(cx.vtype)
+        n_matings = X.shape[1]
+        Xp = np.empty((cx.n_offsprings, n_matings, X.shape[2]), dtype=X.dtype)
+        cross = rs.random(n_matings) < get(cx.prob, size=n_matings)
+        if np.any(cross):
+            Xp[:, cross] = np.asarray(cx._do(self.problem, X, random_state=rs))[:, cross]
+        for k in np.flatnonzero(~cross):
+            if cx.n_offsprings < cx.n_parents:
+                s = rs.choice(np.arange(cx.n_parents), size=cx.n_offsprings, replace=False)
+            elif cx.n_offsprings == cx.n_parents:
+                s = np.arange(cx.n_parents)
+            else:
+                s = []
+                while len(s) < cx.n_offsprings:
+                    s.extend(rs.permutation(cx.n_parents))
+                s = s[:cx.n_offsprings]
+            Xp[:, k] = X[s, k]
+        return self._operator_post(cx, Xp.reshape(-1, X.shape[2]))
+
+    def _mutate(self, X: np.ndarray) -> np.ndarray:
+        """pymoo's Mutation.do (a mutated copy kept where a draw <= prob), then Operator.__call__'s cast and repair."""
+        from pymoo.core.variable import get
+
+        mut, rs = self.mutation, self.random_state
+        Xm = np.asarray(mut._do(self.problem, X.copy(), random_state=rs), dtype=float)
+        hit = rs.random(size=len(X)) <= get(mut.prob, size=len(X))
+        return self._operator_post(mut, np.where(hit[:, None], Xm, X))
+
+    def _operator_post(self, op, X) -> np.ndarray:
+        """Operator.__call__ after the operator: its vtype cast, then its own repair; as floats."""
+        if op.vtype is not None:
+            X = X.astype(op.vtype).astype(float)
+        if op.repair is not None:
+            X = op.repair._do(self.problem, X.astype(op.repair.vtype) if op.repair.vtype is not None else X)
+        return np.asarray(X, dtype=float)
+
+    @staticmethod
+    def _unique(X: np.ndarray, *others: np.ndarray) -> np.ndarray:
+        """pymoo's DefaultDuplicateElimination: drop rows within EPSILON of an earlier row, then of any row of each
+        of ``others``."""
+        from pymoo.util.misc import cdist
+
+        if len(X) == 0:
+            return X
+        D = cdist(X, X)
+        D[np.triu_indices(len(X))] = np.inf
+        D[np.isnan(D)] = np.inf
+        X = X[~np.any(D <= EPSILON, axis=1)]
+        for other in others:
+            if len(other) and len(X):
+                D = cdist(X, other)
+                D[np.isnan(D)] = np.inf
+                X = X[~np.any(D <= EPSILON, axis=1)]
+        return X
+
+    # ------------------------------------------------------------------ survival (pymoo's Survival, RankAndCrowding)
+    def _survive(self, pool: dict, n_survive: int) -> np.ndarray:
+        """Rows of ``pool`` that survive, in pymoo's order: the feasible by rank and crowding, then the infeasible
+        by increasing violation. Sets the pool's rank and crowding (and objectives, with ``pool_objectives``)."""
+        cv = pool["CV"]
+        n_survive = min(n_survive, len(cv))
+        if not self.n_constr:
+            return self._rank_and_crowding(pool, np.arange(len(cv)), n_survive)
+        feasible, infeasible = np.flatnonzero(cv <= 0.0), np.flatnonzero(~(cv <= 0.0))
+        infeasible = infeasible[np.argsort(cv[infeasible])]
+        survivors = (self._rank_and_crowding(pool, feasible, min(len(feasible), n_survive)) if len(feasible)
+                     else np.empty(0, dtype=np.int64))
+        return np.concatenate([survivors, infeasible[:max(n_survive - len(survivors), 0)]]).astype(np.int64)
+
+    def _rank_and_crowding(self, pool: dict, rows: np.ndarray, n_survive: int) -> np.ndarray:
+        from pymoo.util.randomized_argsort import randomized_argsort
+
+        if self.pool_objectives is not None:
+            pool["F"][rows] = self.pool_objectives(pool["F"][rows])
+        F = pool["F"][rows].astype(float, copy=False)
+        survivors: list = []
+        for k, front in enumerate(self._survival.nds.do(F, n_stop_if_ranked=n_survive)):
+            keep = np.arange(len(front))
+            if len(survivors) + len(front) > n_survive:
+                n_remove = len(survivors) + len(front) - n_survive
+                cd = self._survival.crowding_func.do(F[front, :], n_remove=n_remove)
+                keep = randomized_argsort(cd, order="descending", method="numpy",
+                                          random_state=self.random_state)[:-n_remove]
+            else:
+                cd = self._survival.crowding_func.do(F[front, :], n_remove=0)
+            pool["rank"][rows[front]] = k
+            pool["crowding"][rows[front]] = cd
+            survivors.extend(front[keep])
+        return rows[np.asarray(survivors, dtype=np.int64)]
