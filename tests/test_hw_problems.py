@@ -11,7 +11,6 @@ from nasbench_eval.problems import (
     hw_problem,
 )
 from nasbench_eval.judge import constrained_optima, finalise_result
-from nasbench_eval.problems.ground_truth import pareto_mask_2d
 from nasbench_eval.search import non_dominated, run
 from nasbench_eval.spaces import nb201
 from nasbench_eval.tables import hw_column
@@ -106,12 +105,17 @@ def test_edgetpu_picks_are_never_uncovered():
             assert prob.allowed[r["index"]]
 
 
-def test_pareto_2d_equals_brute_force():
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        F = rng.integers(0, 6, size=(60, 2)).astype(float)
+@pytest.mark.parametrize("m", [2, 3])
+def test_non_dominated_equals_brute_force(m):
+    rng = np.random.default_rng(m)
+    for _ in range(30):
+        F = rng.integers(0, 6, size=(60, m)).astype(float)  # many ties and duplicates
         F[rng.random(60) < 0.1, 0] = np.inf
-        assert np.array_equal(pareto_mask_2d(F), non_dominated(F))
+        F[rng.random(60) < 0.05, -1] = np.nan
+        brute = [bool(np.all(np.isfinite(F[i]))) and not any(
+            np.all(F[j] <= F[i]) and np.any(F[j] < F[i]) for j in range(60) if np.all(np.isfinite(F[j])))
+            for i in range(60)]
+        assert np.array_equal(non_dominated(F), brute)
 
 
 def test_ground_truth_equals_brute_force_on_a_small_case(store):

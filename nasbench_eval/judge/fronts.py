@@ -90,12 +90,12 @@ def band_mask(gt) -> np.ndarray:
 
 def band_front_keys(gt, space: str = "proxy") -> np.ndarray:
     """The true front of ``space`` ("proxy" or "test") over :func:`band_mask`, sorted by cost."""
-    from ..problems.ground_truth import pareto_mask_2d
+    from ..search.pareto import non_dominated
 
     name = f"band_front_{space}"
     if name not in gt.derived:
         keys = np.flatnonzero(band_mask(gt))
-        fk = keys[pareto_mask_2d(gt.F(keys, space))]
+        fk = keys[non_dominated(gt.F(keys, space))]
         gt.derived[name] = fk[np.lexsort((fk, gt.cost[fk]))]
     return gt.derived[name]
 

@@ -20,41 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..evaluators.base import stores_in
+from ..search.pareto import non_dominated
 from ..spaces import nb201
 from ..tables.store import leakage_guard_active
 from .costs import snap_costs
 
 _CACHE: dict[tuple, "GroundTruth"] = {}
-
-
-def pareto_mask_2d(F: np.ndarray) -> np.ndarray:
-    """Non-dominated rows of a 2-column minimisation matrix (rows with NaN/inf excluded), O(n log n).
-
-    Same semantics as :func:`nasbench_eval.search.non_dominated`: duplicates of a non-dominated point are all kept.
-    """
-    F = np.asarray(F, dtype=float)
-    mask = np.zeros(len(F), dtype=bool)
-    ok = np.flatnonzero(np.all(np.isfinite(F), axis=1))
-    if ok.size == 0:
-        return mask
-    f1, f2 = F[ok, 0], F[ok, 1]
-    order = np.lexsort((f1, f2))  # by f2, then f1
-    f1s, f2s = f1[order], f2[order]
-    best = np.inf  # min f1 over rows with strictly smaller f2
-    i, n = 0, len(order)
-    while i < n:
-        j = i
-        while j + 1 < n and f2s[j + 1] == f2s[i]:
-            j += 1
-        m = f1s[i]  # group minimum (sorted by f1 within the group)
-        if m < best:
-            k = i
-            while k <= j and f1s[k] == m:
-                mask[ok[order[k]]] = True
-                k += 1
-            best = m
-        i = j + 1
-    return mask
 
 
 @dataclass
@@ -127,10 +98,10 @@ def ground_truth(problem) -> GroundTruth:
     cost = snap_costs(cost)
     gt = GroundTruth(allowed, proxy, problem.proxy_sense, cost, test, None, np.empty(0, dtype=np.int64))
     all_keys = np.arange(n)
-    tk = np.flatnonzero(pareto_mask_2d(gt.F(all_keys, "test")))
+    tk = np.flatnonzero(non_dominated(gt.F(all_keys, "test")))
     gt.test_front_keys = tk[np.lexsort((tk, cost[tk]))]
     if proxy is not None:
-        fk = np.flatnonzero(pareto_mask_2d(gt.F(all_keys, "proxy")))
+        fk = np.flatnonzero(non_dominated(gt.F(all_keys, "proxy")))
         gt.front_keys = fk[np.lexsort((fk, cost[fk]))]
     _CACHE[key] = gt
     return gt

@@ -209,8 +209,8 @@ class PymooAskTell:
 
     @staticmethod
     def _unique(X: np.ndarray, *others: np.ndarray) -> np.ndarray:
-        """pymoo's DefaultDuplicateElimination: drop rows within EPSILON of an earlier row, then of any row of each
-        of ``others``."""
+        """pymoo's DefaultDuplicateElimination: drop rows within EPSILON of an earlier row, then of any row of
+        ``others`` (pymoo compares with each of them in turn; one comparison with all of them drops the same rows)."""
         from pymoo.util.misc import cdist
 
         if len(X) == 0:
@@ -219,11 +219,11 @@ class PymooAskTell:
         D[np.triu_indices(len(X))] = np.inf
         D[np.isnan(D)] = np.inf
         X = X[~np.any(D <= EPSILON, axis=1)]
-        for other in others:
-            if len(other) and len(X):
-                D = cdist(X, other)
-                D[np.isnan(D)] = np.inf
-                X = X[~np.any(D <= EPSILON, axis=1)]
+        others = [o for o in others if len(o)]
+        if others and len(X):
+            D = cdist(X, np.concatenate(others) if len(others) > 1 else others[0])
+            D[np.isnan(D)] = np.inf
+            X = X[~np.any(D <= EPSILON, axis=1)]
         return X
 
     # ------------------------------------------------------------------ survival (pymoo's Survival, RankAndCrowding)
