@@ -60,7 +60,7 @@ from .parts import (
     Part,
     ResultStoreError,
     as_frame,
-    conform,
+    concat_conformed,
     frame_kinds,
     merge_table,
     parquet_rows,
@@ -238,7 +238,7 @@ class ResultStore:
                     of_cell.append(sets.index(cols))
                 index["columns"][name] = {"sets": sets, "of_cell": of_cell}
                 kinds = unified(per_cell, f" of table {name}")
-                table = conform(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], kinds)
+                table = concat_conformed(frames, kinds)
                 with open(tmp / f"{name}.npz", "wb") as fh:
                     save_columns(fh, table, kinds)
                 index.setdefault("kinds", {})[name] = [[c, k] for c, k in kinds.items()]
