@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nasbench_eval.errors import InvalidArchError
 from nasbench_eval.evaluators.base import Evaluation
 from nasbench_eval.search.selection import _clean, deb_best, deb_sort_key
 from nasbench_eval.spaces import NB201Space, nb201
@@ -100,3 +101,29 @@ def test_history_keys_come_from_the_evaluation_or_the_space(c10_problem):
     bare = Evaluation(dict(ev.values), ev.cost)  # an evaluator that does not know keys
     assert h.append(archs, bare) == [5, 9]
     assert h.keys.tolist() == [5, 9, 5, 9] and h.row_of(9) == 3
+
+
+def test_one_row_index_equals_the_array_form_for_every_arch():
+    ops = nb201.index_to_ops(np.arange(nb201.N_ARCHS))
+    one_by_one = np.concatenate([nb201.ops_to_index(ops[i:i + 1]) for i in range(nb201.N_ARCHS)])
+    assert np.array_equal(one_by_one, nb201.ops_to_index(ops)) and np.array_equal(one_by_one, np.arange(nb201.N_ARCHS))
+    assert nb201.ops_to_index(ops[7:8].astype(np.int32)).tolist() == [7]
+    for bad in ([[0, 1, 2, 3, 4, 5]], [[0, -1, 0, 0, 0, 0]]):  # out of range: the general path's error
+        with pytest.raises(InvalidArchError, match="op ids must be in"):
+            nb201.ops_to_index(np.array(bad))
+
+
+def test_store_lookups_skip_the_guard_only_for_columns_it_never_concerns(store):
+    from nasbench_eval.tables.store import leakage_guard
+
+    valid = next(c for c in store.columns if "valid_acc" in c)
+    test = next(c for c in store.columns if "test_acc" in c)
+    assert store.gather([valid], np.array([3]))[0][0] == store.column(valid)[3]
+    with leakage_guard():
+        store.gather([valid], np.array([3]))  # a search may read validation columns
+        with pytest.raises(RuntimeError, match="leakage"):
+            store.gather([test], np.array([3]))
+    with store.forbid(lambda name: name == valid):  # an extra predicate: every read is checked again
+        with pytest.raises(RuntimeError, match="leakage"):
+            store.gather([valid], np.array([3]))
+    store.gather([valid], np.array([3]))

@@ -110,7 +110,13 @@ def format_arch(ops) -> str:
 
 def ops_to_index(ops) -> np.ndarray | int:
     """Op tuple(s) ``(..., 6)`` -> NB201 index(es)."""
-    o = _as_ops(ops)
+    a = np.asarray(ops)
+    if a.shape == (1, N_EDGES) and a.dtype.kind in "iu":  # a steady-state batch: the base-5 code in plain Python
+        r = a[0].tolist()
+        if min(r) >= 0 and max(r) < N_OPS:
+            code = ((((r[0] * N_OPS + r[1]) * N_OPS + r[2]) * N_OPS + r[3]) * N_OPS + r[4]) * N_OPS + r[5]
+            return _order()[1][code:code + 1].copy()
+    o = _as_ops(a)
     idx = _order()[1][o @ _POW]
     return int(idx) if idx.ndim == 0 else idx
 
