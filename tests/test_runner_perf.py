@@ -79,7 +79,7 @@ def test_merged_tables_equal_the_cells_tables(computed, tmp_path):
     write(tmp_path / "r", s, tables, [list(range(s.n_cells))[::-1][i:i + 4] for i in range(0, s.n_cells, 4)])
     r = load_results(tmp_path / "r")
     for name in TABLES:
-        want = pd.concat([tables[c][name] for c in range(s.n_cells)], ignore_index=True)
+        want = pd.concat([pd.DataFrame(tables[c][name]) for c in range(s.n_cells)], ignore_index=True)
         got = getattr(r, name)
         assert list(got.columns) == list(want.columns)
         pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=True)
@@ -206,7 +206,8 @@ def test_older_arrow_parts_are_refused_with_one_line(computed, tmp_path):
 
 def test_column_kinds_are_unified_over_cells_whatever_the_chunking(computed, tmp_path):
     """A column present in some cells only, or holding missing values, gets the same type whatever the chunks:
-    int -> float64 with NaN, bool -> object (True / False / None), text -> object with None."""
+    int -> float64 with NaN, bool -> object (True / False / None), text -> object with None. A cell's tables may
+    be dicts of numpy columns (what cells return) or DataFrames: the same bytes."""
     import pandas as pd
 
     from nasbench_eval.runner import load_results
@@ -215,20 +216,22 @@ def test_column_kinds_are_unified_over_cells_whatever_the_chunking(computed, tmp
     ids = list(range(s.n_cells))
     extra = {}
     for c in ids:
-        t = {k: v.copy() for k, v in tables[c].items()}
+        t = {k: dict(v) for k, v in tables[c].items()}
         if c % 3 == 0:
-            t["runs"]["x_int"] = 7 * c
-            t["runs"]["x_bool"] = c % 2 == 0
+            t["runs"]["x_int"] = np.array([7 * c])
+            t["runs"]["x_bool"] = np.array([c % 2 == 0])
         if c % 4 == 1:
-            t["runs"]["x_text"] = f"t{c}"
-            t["runs"]["x_none"] = None
+            t["runs"]["x_text"] = np.array([f"t{c}"], dtype=object)
+            t["runs"]["x_none"] = np.array([None], dtype=object)
         if c == 5:
-            t["runs"]["x_only"] = 3  # in one cell only
+            t["runs"]["x_only"] = np.array([3])  # in one cell only
         extra[c] = t
+    as_frames = {c: {k: pd.DataFrame(v) for k, v in t.items()} if c % 2 else t for c, t in extra.items()}
     a = write(tmp_path / "a", s, extra, [ids])
     b = write(tmp_path / "b", s, extra, [[c] for c in ids])
     c3 = write(tmp_path / "c", s, extra, [[5], [0, 3, 6, 9], [c for c in ids if c not in (0, 3, 5, 6, 9)]])
-    assert shas(a) == shas(b) == shas(c3)
+    d = write(tmp_path / "d", s, as_frames, [ids])
+    assert shas(a) == shas(b) == shas(c3) == shas(d)
     runs = load_results(tmp_path / "c").runs
     assert runs["x_int"].dtype == float and runs["x_int"].isna().sum() == s.n_cells - len(ids[::3])
     assert runs.loc[runs["cell"] == 3, "x_int"].item() == 21.0

@@ -90,7 +90,7 @@ def band_mask(gt) -> np.ndarray:
 
 def band_front_keys(gt, space: str = "proxy") -> np.ndarray:
     """The true front of ``space`` ("proxy" or "test") over :func:`band_mask`, sorted by cost."""
-    from ..search.pareto import non_dominated
+    from ..problems.pareto import non_dominated
 
     name = f"band_front_{space}"
     if name not in gt.derived:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..evaluators.base import stores_in
-from ..search.pareto import non_dominated
+from .pareto import non_dominated
 from ..spaces import nb201
 from ..tables.store import leakage_guard_active
 from .costs import snap_costs

@@ -30,7 +30,7 @@ def _job(cell, seed_seq, budget, out=None, values_sha256=None):
     values_sha256: the driver's store values hash; the cell refuses to run on a worker whose store differs."""
     if values_sha256 is not None:
         _check_worker_store(values_sha256)
-    tables = cell_tables(cell, seed_seq, budget)  # DataFrames: they travel back and are written as they are
+    tables = cell_tables(cell, seed_seq, budget)  # numpy columns: they travel back and are written as they are
     if out is None:
         return cell.cell, tables
     from .store import ResultStore

@@ -2,7 +2,9 @@
 
 This function is what every backend executes (in-process, in a loky worker or a Ray task): it receives only
 plain, picklable data (the normalised spec entries and the cell's ``SeedSequence``) and returns plain data, so the
-result depends on nothing but its inputs.
+result depends on nothing but its inputs. The tables are dicts of equal-length 1-D numpy arrays (column name ->
+values; text and missing values in object arrays), which the result store writes as they are: a cell makes no pandas
+objects (building three DataFrames cost more than a fast algorithm's whole run).
 """
 from __future__ import annotations
 
@@ -48,13 +50,13 @@ def problem_for_cell(entry: dict, seed: int):
 
 
 def run_cell(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
-    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` DataFrames (deterministic except wall time)."""
-    return cell_tables(cell, seed_seq, budget)
+    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` as DataFrames (deterministic except wall time)."""
+    return {k: pd.DataFrame(v, copy=False) for k, v in cell_tables(cell, seed_seq, budget).items()}
 
 
-def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, pd.DataFrame]:
-    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` as DataFrames built straight from the numpy
-    columns (what the result store writes). Deterministic except wall time."""
+def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[str, dict[str, np.ndarray]]:
+    """Run one cell; return ``{"evaluations", "runs", "chosen"}`` as dicts of numpy columns (what the result store
+    writes). Deterministic except wall time."""
     from ..evaluators.base import Evaluation
     from ..search import Budget, run
     from ..search.registry import resolve_algorithm
@@ -75,8 +77,7 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[st
             "fitness": problem.fitness(ev) if n else np.zeros(0),
             "feasible": problem.feasible(ev) if n else np.zeros(0, dtype=bool)}
     cols.update({m: tr[m] for m in metrics})
-    cols.update({k: v for k, v in tr.items() if k.startswith("report_")})
-    evals = _frame(cols)
+    cols.update({k: _column(v) for k, v in tr.items() if k.startswith("report_")})
 
     chosen = _chosen_columns(cell, problem, res.chosen, metrics)
     n_chosen = len(chosen["rank"])
@@ -101,8 +102,8 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[st
 
         row.update(run_indicators(problem, pd.DataFrame({k: chosen[k] for k in ("key", problem.proxy_metric)
                                                          if k in chosen})))
-    runs = pd.DataFrame([row])
-    return {"evaluations": evals, "runs": runs, "chosen": _frame(chosen)}
+    return {"evaluations": cols, "runs": {k: _column([v]) for k, v in row.items()},
+            "chosen": {k: _column(v) for k, v in chosen.items()}}
 
 
 def _repeat(value: str, n: int) -> np.ndarray:
@@ -111,15 +112,24 @@ def _repeat(value: str, n: int) -> np.ndarray:
     return out
 
 
-def _frame(cols: dict) -> pd.DataFrame:
-    """Columns (numpy arrays or lists) as a DataFrame: numpy arrays keep their dtype, lists are inferred by pandas
-    (floats with NaN for missing, strings); the result store records each column's kind (:mod:`.parts`)."""
-    def column(v):
-        if isinstance(v, np.ndarray):
-            return v if v.dtype != object else pd.Series(v, dtype=object, copy=False)
-        return pd.Series(list(v), dtype=None if len(v) else object)
-
-    return pd.DataFrame({k: column(v) for k, v in cols.items()}, copy=False)
+def _column(v) -> np.ndarray:
+    """A column as a 1-D numpy array: an array as it is; a list of Python values as numpy infers it when they are
+    all numbers or all booleans (None in a list of numbers becomes NaN), else as objects (text, None for missing);
+    the result store records each column's kind (:mod:`.parts`)."""
+    if isinstance(v, np.ndarray):
+        return v
+    v = list(v)
+    types = {type(x) for x in v if x is not None}
+    if v and types and all(issubclass(t, (bool, np.bool_)) for t in types) and None not in v:
+        return np.array(v, dtype=bool)
+    if v and types and all(issubclass(t, (int, float, np.integer, np.floating)) and not issubclass(t, (bool, np.bool_))
+                           for t in types):
+        if None not in v and all(issubclass(t, (int, np.integer)) for t in types):
+            return np.array(v, dtype=np.int64)
+        return np.array([np.nan if x is None else x for x in v], dtype=float)
+    out = np.empty(len(v), dtype=object)
+    out[:] = v
+    return out
 
 
 def _chosen_columns(cell, problem, chosen: list[dict], metrics: list[str]) -> dict:

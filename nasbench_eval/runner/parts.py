@@ -55,7 +55,7 @@ class ChunkWriter:
     def add(self, cell: int, tables: dict) -> list[int]:
         if not self._buf:
             self._t0 = time.monotonic()
-        self._buf.append((int(cell), {k: as_frame(v) for k, v in tables.items()}))
+        self._buf.append((int(cell), {k: as_columns(v, f" {k} of cell {cell}") for k, v in tables.items()}))
         if len(self._buf) >= self.max_cells or time.monotonic() - self._t0 >= self.max_seconds:
             return self.flush()
         return []
@@ -65,44 +65,52 @@ class ChunkWriter:
         return self.store.write_chunk(buf)
 
 
-def as_frame(t) -> pd.DataFrame:
-    """A cell's table as a DataFrame with a default index (the index is never saved)."""
-    if not isinstance(t, pd.DataFrame):
-        raise TypeError(f"a cell's table must be a pandas DataFrame, got {type(t).__name__}")
-    return t if isinstance(t.index, pd.RangeIndex) and t.index.start == 0 and t.index.step == 1 \
-        else t.reset_index(drop=True)
+def as_columns(t, where: str = "") -> dict[str, np.ndarray]:
+    """A cell's table as numpy columns (the index of a DataFrame is never saved). ``t``: a mapping of column name to
+    a 1-D array of one length (what :func:`~nasbench_eval.runner.cell.cell_tables` returns; cheap), or a pandas
+    DataFrame (extension dtypes such as pandas' text and nullable booleans become object arrays)."""
+    if isinstance(t, pd.DataFrame):
+        return {str(c): s.to_numpy() if isinstance(s.dtype, np.dtype) and s.dtype != object
+                else s.to_numpy(dtype=object) for c, s in t.items()}
+    if not isinstance(t, dict):
+        raise TypeError(f"a cell's table must be a dict of 1-D arrays or a pandas DataFrame, got {type(t).__name__}")
+    out = {str(c): np.asarray(v) for c, v in t.items()}
+    if any(v.ndim != 1 for v in out.values()) or len({len(v) for v in out.values()}) > 1:
+        shapes = {c: v.shape for c, v in out.items()}
+        raise ResultStoreError(f"the columns of a cell's table{where} must be 1-D arrays of one length; got {shapes}")
+    return out
+
+
+def table_rows(cols: dict[str, np.ndarray]) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
 
 
 # ------------------------------------------------------------------------------------------------ column kinds
-def column_kind(s: pd.Series, where: str = "", dtype=None) -> str:
-    """The kind (:data:`KINDS`) of one cell's column (``s`` may be a callable giving the column: it is only needed
-    for object, text and nullable boolean columns)."""
-    dt = s.dtype if dtype is None else dtype
-    if dt.kind in "iu" and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+def column_kind(col: np.ndarray, name: str = "", where: str = "") -> str:
+    """The kind (:data:`KINDS`) of one cell's column (a numpy array)."""
+    dt = col.dtype
+    if dt.kind in "iu":
         return "int64"
-    if dt.kind == "f" and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+    if dt.kind == "f":
         return "float64"
-    if dt.kind == "b" and not isinstance(dt, pd.api.extensions.ExtensionDtype):
+    if dt.kind == "b":
         return "bool"
-    if isinstance(dt, pd.StringDtype):
+    if dt.kind in "US":
         return "str"
-    s = s() if callable(s) else s
-    if isinstance(dt, pd.BooleanDtype):
-        return "bool?" if s.isna().any() else "bool"
     if dt == object:
-        inferred = pd.api.types.infer_dtype(s, skipna=True)
+        inferred = pd.api.types.infer_dtype(col, skipna=True)
         if inferred == "empty":
             return "null"
         if inferred == "string":
             return "str"
         if inferred == "boolean":
-            return "bool?" if s.isna().any() else "bool"
+            return "bool?" if pd.isna(col).any() else "bool"
         if inferred == "integer":
-            return "float64" if s.isna().any() else "int64"
+            return "float64" if pd.isna(col).any() else "int64"
         if inferred in ("floating", "mixed-integer-float", "integer-na"):
             return "float64"
-    raise ResultStoreError(f"column {s.name!r}{where} holds values the result store cannot save ({dt}, "
-                           f"{pd.api.types.infer_dtype(s, skipna=True)}); give it numbers, booleans or text")
+    raise ResultStoreError(f"column {name!r}{where} holds values the result store cannot save ({dt}, "
+                           f"{pd.api.types.infer_dtype(col, skipna=True)}); give it numbers, booleans or text")
 
 
 def unify_kinds(kinds, missing: bool = False, where: str = "") -> str:
@@ -124,14 +132,14 @@ def unify_kinds(kinds, missing: bool = False, where: str = "") -> str:
                            "result store keeps one type per column")
 
 
-def frame_kinds(df: pd.DataFrame, where: str = "") -> list[list[str]]:
-    """``[[column, kind], ...]`` of one cell's table, in column order."""
+def table_kinds(cols: dict[str, np.ndarray], where: str = "") -> list[list[str]]:
+    """``[[column, kind], ...]`` of one cell's table (numpy columns, :func:`as_columns`), in column order."""
     w = f" of {where}" if where else ""
-    return [[str(c), column_kind(lambda c=c: df[c], w, dtype=dt)] for c, dt in df.dtypes.items()]
+    return [[c, column_kind(v, c, w)] for c, v in cols.items()]
 
 
 def unified(per_cell: list[list[list[str]]], where: str = "") -> dict[str, str]:
-    """Column -> kind over cells given as :func:`frame_kinds` lists; column order = first appearance."""
+    """Column -> kind over cells given as :func:`table_kinds` lists; column order = first appearance."""
     seen: dict[str, list[str]] = {}
     for cols in per_cell:
         for c, k in cols:
@@ -139,46 +147,41 @@ def unified(per_cell: list[list[list[str]]], where: str = "") -> dict[str, str]:
     return {c: unify_kinds(ks, missing=len(ks) < len(per_cell), where=f" {c!r}{where}") for c, ks in seen.items()}
 
 
-def conform(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
-    """``df`` with exactly the columns of ``kinds`` (missing ones all missing), in that order, each in the dtype of
-    its kind: int64, float64 (NaN), bool, or object (text / True / False and None for a missing value)."""
-    return _frame_of(conform_columns(df, kinds), len(df))
-
-
-def concat_conformed(frames: list[pd.DataFrame], kinds: dict[str, str]) -> dict[str, np.ndarray]:
-    """The rows of ``frames`` one after the other, conformed to ``kinds``, as numpy columns: each frame is conformed
-    on its own and the columns are concatenated (the same values as conforming their ``pd.concat``, without
-    pandas' block concatenation, which costs about 2 ms per cell in a chunk)."""
-    cols = [conform_columns(f, kinds) for f in frames]
+def concat_conformed(tables: list[dict[str, np.ndarray]], kinds: dict[str, str]) -> dict[str, np.ndarray]:
+    """The rows of ``tables`` (numpy columns) one after the other, each conformed to ``kinds``
+    (:func:`conform_columns`) and the columns concatenated."""
+    cols = [conform_columns(t, kinds) for t in tables]
     return {c: np.concatenate([x[c] for x in cols]) if len(cols) > 1 else cols[0][c] for c in kinds}
 
 
-def conform_columns(df: pd.DataFrame, kinds: dict[str, str]) -> dict[str, np.ndarray]:
-    """:func:`conform` as numpy columns."""
-    n = len(df)
+def conform_columns(cols: dict[str, np.ndarray], kinds: dict[str, str]) -> dict[str, np.ndarray]:
+    """``cols`` with exactly the columns of ``kinds`` (missing ones all missing), in that order, each in the dtype
+    of its kind: int64, float64 (NaN), bool, or object (text / True / False and None for a missing value)."""
+    n = table_rows(cols)
     out = {}
     for c, kind in kinds.items():
-        s = df[c] if c in df.columns else None
-        if s is None and kind in ("int64", "bool"):  # only for an empty frame: these kinds are never missing
+        v = cols.get(c)
+        if v is None and kind in ("int64", "bool"):  # only for an empty table: these kinds are never missing
             if n:
                 raise ValueError(f"column {c!r} ({kind}) is missing")
-            s = pd.Series(np.zeros(0, dtype=kind))
-        if kind == "int64":
-            out[c] = s.to_numpy(dtype=np.int64)
+            v = np.zeros(0, dtype=kind)
+        if kind in ("int64", "bool"):
+            out[c] = v.astype(kind, copy=False)
         elif kind == "float64":
-            out[c] = np.full(n, np.nan) if s is None else (
-                s.to_numpy(dtype=np.float64, na_value=np.nan) if s.dtype != object else
-                pd.to_numeric(s.where(s.notna(), np.nan)).to_numpy(dtype=np.float64))
-        elif kind == "bool":
-            out[c] = s.to_numpy(dtype=bool)
+            if v is None:
+                out[c] = np.full(n, np.nan)
+            elif v.dtype != object:
+                out[c] = v.astype(np.float64, copy=False)
+            else:
+                missing = pd.isna(v)
+                out[c] = np.where(missing, np.nan, v).astype(np.float64) if missing.any() else v.astype(np.float64)
         else:  # bool? / str / null: Python objects, None where missing
-            if s is None:
+            if v is None:
                 col = np.full(n, None, dtype=object)
             else:
-                col = s.to_numpy(dtype=object)
+                col = v.astype(object)
                 missing = pd.isna(col)
                 if missing.any():
-                    col = col.copy()
                     col[missing] = None
             out[c] = col
     return out
@@ -205,8 +208,9 @@ def save_columns(target, table: dict[str, np.ndarray], kinds: dict[str, str]) ->
     np.savez(target, **arrays)
 
 
-def load_columns(data: bytes, kinds: list[list[str]]) -> pd.DataFrame:
-    """The table :func:`save_columns` wrote (from the file's bytes), in the dtypes :func:`conform` gives."""
+def load_columns(data: bytes, kinds: list[list[str]]) -> dict[str, np.ndarray]:
+    """The table :func:`save_columns` wrote (from the file's bytes) as numpy columns, in the dtypes
+    :func:`conform_columns` gives."""
     import io
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
@@ -229,7 +233,7 @@ def load_columns(data: bytes, kinds: list[list[str]]) -> pd.DataFrame:
             else:  # null
                 col = np.full(n, None, dtype=object)
             out[c] = col
-    return _frame_of(out, n)
+    return out
 
 
 def _frame_of(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
@@ -242,11 +246,11 @@ def _frame_of(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
 
 
 def write_parquet(target, kinds: dict[str, str], row_groups) -> None:
-    """Write DataFrames already conformed to ``kinds`` (:func:`conform`) as the row groups of one Parquet file
+    """Write DataFrames already conformed to ``kinds`` (:func:`conform_columns`) as the row groups of one Parquet file
     (``target``: a path or an open binary file). The schema comes from the kinds, never from the data, so two files
     of the same rows in the same row groups are the same bytes."""
     writer = fastparquet().writer
-    empty = conform(pd.DataFrame(), kinds)
+    empty = _frame_of(conform_columns({}, kinds), 0)
     obj = {c: ("bool" if k == "bool?" else "utf8") for c, k in kinds.items() if k in ("bool?", "str", "null")}
     fmd = writer.make_metadata(empty, has_nulls=list(obj), object_encoding=obj)
     writer.write_simple(target, row_groups, fmd, compression=PARQUET_COMPRESSION, stats=True)
@@ -274,8 +278,9 @@ class Part:
         cols = self.index["columns"][name]
         return [cols["sets"][i] for i in cols["of_cell"]]
 
-    def read(self, name: str) -> pd.DataFrame:
-        """The table, after checking the file against its recorded sha256 (read once, from memory)."""
+    def read(self, name: str) -> dict[str, np.ndarray]:
+        """The table as numpy columns, after checking the file against its recorded sha256 (read once, from
+        memory)."""
         path = self.file(name)
         want = self.index.get(path.name)
         try:
@@ -292,7 +297,7 @@ class Part:
             raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); "
                                    f"{self.redo()}") from None
         if name == "runs":  # one row per cell: the rows must be the cells the index names
-            got = sorted(int(c) for c in table["cell"]) if "cell" in table.columns else None
+            got = sorted(int(c) for c in table["cell"]) if "cell" in table else None
             if got != self.cells:
                 raise ResultStoreError(f"part {self.path} holds other cells than its {PART_SUMS} lists; "
                                        f"{self.redo()}")
@@ -348,8 +353,8 @@ def merge_table(parts: list[Part], name: str, n_cells: int, path: Path) -> None:
     def row_groups():
         pending, rows = [], 0
         for group in overlap_groups(parts):
-            frames = [conform(p.read(name), kinds) for p in group]
-            t = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            cols = concat_conformed([p.read(name) for p in group], kinds)
+            t = _frame_of(cols, table_rows(cols))
             if any(c >= n_cells for p in group for c in p.cells):
                 t = t[t["cell"].to_numpy() < n_cells].reset_index(drop=True)
             if len(t) > 1:

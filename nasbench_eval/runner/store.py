@@ -59,13 +59,13 @@ from .parts import (
     TABLES,
     Part,
     ResultStoreError,
-    as_frame,
+    as_columns,
     concat_conformed,
-    frame_kinds,
     merge_table,
     parquet_rows,
     read_chunk_index,
     save_columns,
+    table_kinds,
     unified,
 )
 
@@ -211,7 +211,8 @@ class ResultStore:
         self.write_chunk([(cell, tables)])
 
     def write_chunk(self, items: list[tuple[int, dict]]) -> list[int]:
-        """Save finished cells ``[(cell_id, {"evaluations", "runs", "chosen"}), ...]`` (DataFrames) as one chunk
+        """Save finished cells ``[(cell_id, {"evaluations", "runs", "chosen"}), ...]`` (each table a dict of numpy
+        columns or a DataFrame, :func:`~.parts.as_columns`) as one chunk
         folder, atomically; returns the saved cell ids. Each table is one Parquet file of all the cells' rows (cell
         order), its columns unified over the chunk's cells; each cell's own columns and kinds go to the index."""
         if not items:
@@ -228,8 +229,8 @@ class ResultStore:
         try:
             index: dict = {"format": CHUNK_FORMAT, "cells": cells, "columns": {}}
             for name in TABLES:
-                frames = [as_frame(t[name]) for _, t in items]
-                per_cell = [frame_kinds(f, f"table {name} of cell {c}") for (c, _), f in zip(items, frames)]
+                tables = [as_columns(t[name], f" {name} of cell {c}") for c, t in items]
+                per_cell = [table_kinds(t, f"table {name} of cell {c}") for (c, _), t in zip(items, tables)]
                 sets: list[list[list[str]]] = []
                 of_cell = []
                 for cols in per_cell:
@@ -238,7 +239,7 @@ class ResultStore:
                     of_cell.append(sets.index(cols))
                 index["columns"][name] = {"sets": sets, "of_cell": of_cell}
                 kinds = unified(per_cell, f" of table {name}")
-                table = concat_conformed(frames, kinds)
+                table = concat_conformed(tables, kinds)
                 with open(tmp / f"{name}.npz", "wb") as fh:
                     save_columns(fh, table, kinds)
                 index.setdefault("kinds", {})[name] = [[c, k] for c, k in kinds.items()]

@@ -1,6 +1,6 @@
 """Search: the ask/tell algorithm interface, the budgeted run loop and algorithm discovery."""
 from .algorithm import Algorithm
-from .pareto import non_dominated
+from ..problems.pareto import non_dominated
 from .registry import available, get_algorithm, register
 from .run import Budget, RunResult, describe_archs, make_rng, run
 

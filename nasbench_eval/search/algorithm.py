@@ -141,7 +141,7 @@ class Algorithm:
         archs = np.concatenate(self.archive_archs)
         viol = np.concatenate(self.archive_violation)
         if self.multi_objective:
-            from .pareto import non_dominated
+            from ..problems.pareto import non_dominated
 
             pool = viol == viol.min()
             F = np.where(pool[:, None], np.concatenate(self.archive_F), np.inf)

@@ -1,4 +1,5 @@
-"""Non-dominated rows of a minimisation matrix: the one Pareto filter (searches, fronts, exhaustive ground truth)."""
+"""Non-dominated rows of a minimisation matrix: the one Pareto filter (searches, fronts, exhaustive ground truth;
+re-exported as ``nasbench_eval.search.non_dominated``)."""
 from __future__ import annotations
 
 import numpy as np
