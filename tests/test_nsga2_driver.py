@@ -115,3 +115,25 @@ def test_a_truncated_generation_is_not_told():
     assert not ours.tell(F[:-1])  # the budget cut the batch: nothing told, the generation stays pending
     assert ours.generation == 0 and ours.pending is X
     assert ours.tell(F) and ours.generation == 1 and ours.pending is None
+
+
+def test_duplicates_by_integer_codes_equal_pymoos_distance_rule():
+    """Whole numbers inside the bounds are compared by integer codes; anything else (fractions, -0.0, NaN, values
+    outside the bounds) must give exactly the rows pymoo's distance rule gives."""
+    from pymoo.core.duplicate import DefaultDuplicateElimination
+    from pymoo.core.population import Population
+
+    ops, n_var, xu = _operators("integer")
+    ours = PymooAskTell(pop_size=10, n_var=n_var, xl=np.zeros(n_var), xu=xu, n_obj=1, rng=np.random.default_rng(0),
+                        decode=lambda X: X, **ops)
+    rng = np.random.default_rng(1)
+    ref = DefaultDuplicateElimination()
+    for trial in range(300):
+        X, P, O = (rng.integers(0, 3, size=(n, n_var)).astype(float) for n in (12, 15, rng.integers(0, 4)))
+        if trial % 3 == 1:
+            X[rng.integers(len(X)), rng.integers(n_var)] = rng.choice([-0.0, 0.5, 1e-20, np.nan, 5.0, -1.0])
+        if trial % 3 == 2:
+            P[rng.integers(len(P)), rng.integers(n_var)] = rng.choice([np.nan, 4.0 + 1e-15, 2.0])
+        want = ref.do(Population.new("X", X), Population.new("X", P), Population.new("X", O)).get("X")
+        got = ours._unique(X, P, O)
+        assert np.array_equal(got, want.reshape(-1, n_var), equal_nan=True)

@@ -66,6 +66,14 @@ class PymooAskTell:
         self.pool_objectives = pool_objectives
         self.decode, self.bad = decode, float(bad)
         self._survival = RankAndCrowding()  # its non-dominated sorting and crowding distance
+        lo, hi = np.asarray(self.problem.xl, dtype=float), np.asarray(self.problem.xu, dtype=float)
+        whole = np.all(lo == np.rint(lo)) and np.all(hi == np.rint(hi)) and np.all(hi >= lo)
+        span = (hi - lo + 1).astype(np.int64) if whole else None
+        if span is not None and float(np.prod(span.astype(float))) >= 2.0 ** 62:
+            span = None  # codes would overflow: distances decide
+        self._radix = (lo, span)
+        self._weights = (np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1].astype(np.int64)
+                         if span is not None else None)
         self.random_state = np.random.default_rng(int(rng.integers(2**31 - 1)))
         self.n_constr = int(n_constr)
         self.generation = 0  # generations told (the initial population is the first)
@@ -207,24 +215,48 @@ class PymooAskTell:
             X = op.repair._do(self.problem, X.astype(op.repair.vtype) if op.repair.vtype is not None else X)
         return np.asarray(X, dtype=float)
 
-    @staticmethod
-    def _unique(X: np.ndarray, *others: np.ndarray) -> np.ndarray:
+    def _unique(self, X: np.ndarray, *others: np.ndarray) -> np.ndarray:
         """pymoo's DefaultDuplicateElimination: drop rows within EPSILON of an earlier row, then of any row of
-        ``others`` (pymoo compares with each of them in turn; one comparison with all of them drops the same rows)."""
-        from pymoo.util.misc import cdist
+        ``others`` (pymoo compares with each of them in turn; one comparison with all of them drops the same rows).
 
+        When every value is a whole number inside the bounds (integer encodings after their repair), two rows are
+        within EPSILON exactly when they are equal, so rows are compared by an integer code instead of distances
+        (the same rows are dropped); otherwise by pymoo's distance matrix."""
         if len(X) == 0:
             return X
+        others = [o for o in others if len(o)]
+        other = (np.concatenate(others) if len(others) > 1 else others[0]) if others else None
+        codes = self._codes(X if other is None else np.concatenate([X, other]))
+        if codes is not None:
+            earlier, taken, keep = set(), set(codes[len(X):]), []
+            for c in codes[:len(X)]:
+                keep.append(c not in earlier and c not in taken)
+                earlier.add(c)
+            return X[np.array(keep)]
+        from pymoo.util.misc import cdist
+
         D = cdist(X, X)
         D[np.triu_indices(len(X))] = np.inf
         D[np.isnan(D)] = np.inf
         X = X[~np.any(D <= EPSILON, axis=1)]
-        others = [o for o in others if len(o)]
-        if others and len(X):
-            D = cdist(X, np.concatenate(others) if len(others) > 1 else others[0])
+        if other is not None and len(X):
+            D = cdist(X, other)
             D[np.isnan(D)] = np.inf
             X = X[~np.any(D <= EPSILON, axis=1)]
         return X
+
+    def _codes(self, X: np.ndarray) -> list[int] | None:
+        """One integer per row (mixed radix over the bounds) when every value is a whole number within the bounds
+        and the codes fit, else None."""
+        lo, span = self._radix
+        if span is None:
+            return None
+        Z = X - lo
+        with np.errstate(invalid="ignore"):  # NaN / inf cast to garbage and fail the comparison below
+            Zi = Z.astype(np.int64)
+        if not (np.array_equal(Zi, Z) and Zi.min() >= 0 and (Zi < span).all()):  # NaN / inf / fractions fail too
+            return None
+        return (Zi @ self._weights).tolist()
 
     # ------------------------------------------------------------------ survival (pymoo's Survival, RankAndCrowding)
     def _survive(self, pool: dict, n_survive: int) -> np.ndarray:
