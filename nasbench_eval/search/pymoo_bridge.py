@@ -79,6 +79,7 @@ class PymooAskTell:
         self.generation = 0  # generations told (the initial population is the first)
         self.terminated = False
         self.pop: dict[str, np.ndarray] = {}  # columns: X, F, CV, rank, crowding and the algorithm's data
+        self._pop_rows: tuple | None = None
         self.pending: np.ndarray | None = None  # X of the generation asked and not yet told
         self.pending_archs: np.ndarray | None = None
 
@@ -112,6 +113,7 @@ class PymooAskTell:
             pool, n_survive = {k: np.concatenate([self.pop[k], new[k]]) for k in new}, self.pop_size
         survivors = self._survive(pool, n_survive)
         self.pop = {k: v[survivors] for k, v in pool.items()}
+        self._pop_rows = None
         self.generation += 1
         if self.generations is not None and self.generation >= self.generations:
             self.terminated = True
@@ -152,25 +154,36 @@ class PymooAskTell:
 
     def _tournament(self, n_matings: int) -> np.ndarray:
         """pymoo's TournamentSelection(pressure 2) with NSGA-II's ``binary_tournament`` ("comp_by_dom_and_crowding"):
-        less violation wins if either is infeasible, else domination, else larger crowding; ties drawn at random, in
-        tournament order (one ``choice`` per tie, as pymoo)."""
+        less violation wins if either is infeasible, else domination, else larger crowding; ties (and NaN) drawn at
+        random in tournament order, one ``choice`` each, as pymoo. Plain Python over the population's rows (most
+        matings ask for one or two tournaments)."""
         from pymoo.util.misc import random_permutations
 
-        rs, n_pop = self.random_state, len(self.pop["X"])
+        rs = self.random_state
+        cv, F, cd = self._rows()
         n_random = n_matings * self.crossover.n_parents * 2
-        P = random_permutations(math.ceil(n_random / n_pop), n_pop, random_state=rs)[:n_random].reshape(-1, 2)
-        a, b = P[:, 0], P[:, 1]
-        cv, F, cd = self.pop["CV"], self.pop["F"], self.pop["crowding"]
-        infeasible = (cv[a] > 0.0) | (cv[b] > 0.0)
-        a_better = np.any(F[a] < F[b], axis=1)
-        b_better = np.any(F[b] < F[a], axis=1)
-        dom = np.where(a_better & ~b_better, 1, np.where(b_better & ~a_better, -1, 0))
-        va = np.where(infeasible, -cv[a], np.where(dom == 0, cd[a], dom))  # larger wins
-        vb = np.where(infeasible, -cv[b], np.where(dom == 0, cd[b], -dom))
-        S = np.where(va > vb, a, b)
-        for i in np.flatnonzero(~((va > vb) | (va < vb))):  # equal (or NaN): pymoo draws the winner
-            S[i] = rs.choice([a[i], b[i]])
-        return S.reshape(n_matings, self.crossover.n_parents)
+        P = random_permutations(math.ceil(n_random / len(cv)), len(cv), random_state=rs)[:n_random]
+        S = []
+        for a, b in zip(P[0::2].tolist(), P[1::2].tolist()):
+            ca, cb = cv[a], cv[b]
+            if ca > 0.0 or cb > 0.0:  # less violation wins
+                va, vb = cb, ca
+            else:
+                fa, fb = F[a], F[b]
+                a_better = any(x < y for x, y in zip(fa, fb))
+                b_better = any(y < x for x, y in zip(fa, fb))
+                if a_better != b_better:  # one dominates
+                    va, vb = (1, 0) if a_better else (0, 1)
+                else:
+                    va, vb = cd[a], cd[b]
+            S.append(a if va > vb else b if va < vb else int(rs.choice([a, b])))
+        return np.array(S, dtype=np.int64).reshape(n_matings, self.crossover.n_parents)
+
+    def _rows(self) -> tuple[list, list, list]:
+        """(violation, objective rows, crowding) of the population as Python lists (built once per generation)."""
+        if self._pop_rows is None:
+            self._pop_rows = (self.pop["CV"].tolist(), self.pop["F"].tolist(), self.pop["crowding"].tolist())
+        return self._pop_rows
 
     def _cross(self, parents: np.ndarray) -> np.ndarray:
         """pymoo's Crossover.do, then the operator's own vtype cast and repair (Operator.__call__)."""
