@@ -28,12 +28,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
 BAD = 1e15
 EPSILON = 1e-16  # pymoo's DefaultDuplicateElimination: a distance <= EPSILON is a duplicate
 MAX_MATINGS = 100  # pymoo's Mating(n_max_iterations=100) in GeneticAlgorithm
+
+
+@lru_cache(maxsize=64)
+def _upper(n: int) -> np.ndarray:
+    """Boolean mask of the upper triangle with the diagonal of an ``n x n`` matrix (pymoo's ``np.triu_indices(n)``)."""
+    return np.triu(np.ones((n, n), dtype=bool))
 
 
 def finite(a, bad: float = BAD) -> np.ndarray:
@@ -249,7 +256,7 @@ class PymooAskTell:
         from pymoo.util.misc import cdist
 
         D = cdist(X, X)
-        D[np.triu_indices(len(X))] = np.inf
+        D[_upper(len(X))] = np.inf  # each row against the earlier rows only
         D[np.isnan(D)] = np.inf
         X = X[~np.any(D <= EPSILON, axis=1)]
         if other is not None and len(X):
