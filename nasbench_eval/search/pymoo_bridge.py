@@ -40,7 +40,9 @@ MAX_MATINGS = 100  # pymoo's Mating(n_max_iterations=100) in GeneticAlgorithm
 @lru_cache(maxsize=64)
 def _upper(n: int) -> np.ndarray:
     """Boolean mask of the upper triangle with the diagonal of an ``n x n`` matrix (pymoo's ``np.triu_indices(n)``)."""
-    return np.triu(np.ones((n, n), dtype=bool))
+    mask = np.triu(np.ones((n, n), dtype=bool))
+    mask.flags.writeable = False  # shared by every call of this size
+    return mask
 
 
 def finite(a, bad: float = BAD) -> np.ndarray:
