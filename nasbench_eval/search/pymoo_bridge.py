@@ -45,6 +45,18 @@ def _upper(n: int) -> np.ndarray:
     return mask
 
 
+def _radix(xl, xu) -> tuple:
+    """(lower bounds, choices per variable, mixed-radix weights) of whole-number bounds, for integer row codes;
+    choices and weights are None when the bounds are not whole numbers or the codes could overflow int64."""
+    lo, hi = np.asarray(xl, dtype=float), np.asarray(xu, dtype=float)
+    if not (np.all(lo == np.rint(lo)) and np.all(hi == np.rint(hi)) and np.all(hi >= lo)):
+        return lo, None, None
+    span = (hi - lo + 1).astype(np.int64)
+    if float(np.prod(span.astype(float))) >= 2.0 ** 62:
+        return lo, None, None
+    return lo, span, np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1].astype(np.int64)
+
+
 def finite(a, bad: float = BAD) -> np.ndarray:
     """``a`` as floats with every non-finite value replaced by the stand-in ``bad`` (see the module docstring)."""
     a = np.asarray(a, dtype=float)
@@ -75,14 +87,7 @@ class PymooAskTell:
         self.pool_objectives = pool_objectives
         self.decode, self.bad = decode, float(bad)
         self._survival = RankAndCrowding()  # its non-dominated sorting and crowding distance
-        lo, hi = np.asarray(self.problem.xl, dtype=float), np.asarray(self.problem.xu, dtype=float)
-        whole = np.all(lo == np.rint(lo)) and np.all(hi == np.rint(hi)) and np.all(hi >= lo)
-        span = (hi - lo + 1).astype(np.int64) if whole else None
-        if span is not None and float(np.prod(span.astype(float))) >= 2.0 ** 62:
-            span = None  # codes would overflow: distances decide
-        self._radix = (lo, span)
-        self._weights = (np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1].astype(np.int64)
-                         if span is not None else None)
+        self._radix = _radix(self.problem.xl, self.problem.xu)
         self.random_state = np.random.default_rng(int(rng.integers(2**31 - 1)))
         self.n_constr = int(n_constr)
         self.generation = 0  # generations told (the initial population is the first)
@@ -270,7 +275,7 @@ class PymooAskTell:
     def _codes(self, X: np.ndarray) -> list[int] | None:
         """One integer per row (mixed radix over the bounds) when every value is a whole number within the bounds
         and the codes fit, else None."""
-        lo, span = self._radix
+        lo, span, weights = self._radix
         if span is None:
             return None
         Z = X - lo
@@ -278,7 +283,7 @@ class PymooAskTell:
             Zi = Z.astype(np.int64)
         if not (np.array_equal(Zi, Z) and Zi.min() >= 0 and (Zi < span).all()):  # NaN / inf / fractions fail too
             return None
-        return (Zi @ self._weights).tolist()
+        return (Zi @ weights).tolist()
 
     # ------------------------------------------------------------------ survival (pymoo's Survival, RankAndCrowding)
     def _survive(self, pool: dict, n_survive: int) -> np.ndarray:
