@@ -93,6 +93,28 @@ def run_grid(specs, backend: str, jobs: int, root: Path) -> dict:
             "stats": stats_s}
 
 
+def machine_speed() -> float:
+    """Microseconds per evaluation of the minimal REA loop (benchmarks/bench_overhead.py), best of 5: how fast this
+    machine is at the moment (a shared machine's speed drifts by tens of percent between runs)."""
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_overhead import minimal_rea
+
+    from nasbench_eval.tables.columns import dataset_view
+    from nasbench_eval.tables.locate import get_store
+
+    valid = np.asarray(get_store().column(dataset_view("cifar10").valid), dtype=float)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        minimal_rea(valid, 1000, 0)
+        best = min(best, time.perf_counter() - t0)
+    return best / 1000 * 1e6
+
+
 def stats_pass(res) -> None:
     from nasbench_eval import stats
 
@@ -204,8 +226,10 @@ def main(argv=None) -> int:
             return 0
         specs = grid_specs(args.seeds, args.evals, not args.no_hw, tuple(args.exclude))
         load0 = os.getloadavg()[0]
+        speed0 = machine_speed()
         for backend, jobs in ([] if args.skip_serial else [("serial", 1)]) + [("joblib", args.jobs)]:
             rows.append(run_grid(specs, backend, jobs, root))
+        speed1 = machine_speed()
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -213,6 +237,8 @@ def main(argv=None) -> int:
                       for s in specs)
     print(f"\nGrid ({args.evals} evaluations per run; {os.cpu_count()} CPUs visible; load average {load0:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after): {grid}\n")
+    print(f"Machine speed (the minimal REA loop of bench_overhead.py, 1,000 evaluations, best of 5): {speed0:.1f} us per "
+          f"evaluation before the grid, {speed1:.1f} after (compare grid times only at similar speeds)\n")
     print("| backend | workers | cells | wall (s) | in algorithms (CPU s) | merge (s) | stats (s) | "
           "outside algorithms |")
     print("|---|---|---|---|---|---|---|---|")
