@@ -56,7 +56,7 @@ def _operators(kind: str):
     if kind == "real":  # algorithms/nevonas.py
         return dict(sampling=FloatRandomSampling(), crossover=SBX(prob=0.7, eta=15.0),
                     mutation=PM(prob=1.0, prob_var=0.2, eta=20.0)), 30, np.ones(30)
-    from nasbench_eval.algorithms.mo_hdnas import _operators as mo_operators  # uniform crossover, reset mutation, repair
+    from nasbench_eval.algorithms.mo_hdnas import _operators as mo_operators  # UX, reset mutation, repair
 
     from nasbench_eval.spaces import get_space
 
