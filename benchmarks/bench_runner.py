@@ -18,7 +18,8 @@ them: per-cell overhead (problem lookup, tables, part files), the merge into Par
 ``--grid240``: 4 algorithms (random, rea, evnas, nsga2) x 3 datasets x 20 seeds at 500 evaluations, run as a
 plain in-process loop over the cells (no result folder: the baseline) and with ``run --backend joblib --jobs 2``
 (fresh result folder and fresh worker processes: provenance, worker start-up, chunk writes and the merge included),
-``--repeats`` times interleaved; prints the medians, every repeat and the ratio (goal <= 0.7). ``--rmi-score``: the same cached ``rmi score`` request in a fresh process, once the normal way (torch
+``--repeats`` times interleaved; prints the medians, every repeat and the ratio (goal <= 0.7). ``--rmi-score``: the
+same cached ``rmi score`` request in a fresh process, once the normal way (torch
 imported, reference and data loaded, fingerprint computed) and once answered from the cache (no torch). Each
 section prints the 1-minute load average before and after: on a shared machine other processes take cores, so
 compare ratios measured in one run only.
@@ -237,8 +238,8 @@ def main(argv=None) -> int:
                       for s in specs)
     print(f"\nGrid ({args.evals} evaluations per run; {os.cpu_count()} CPUs visible; load average {load0:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after): {grid}\n")
-    print(f"Machine speed (the minimal REA loop of bench_overhead.py, 1,000 evaluations, best of 5): {speed0:.1f} us per "
-          f"evaluation before the grid, {speed1:.1f} after (compare grid times only at similar speeds)\n")
+    print(f"Machine speed (the minimal REA loop of bench_overhead.py, 1,000 evaluations, best of 5): {speed0:.1f} us "
+          f"per evaluation before the grid, {speed1:.1f} after (compare grid times only at similar speeds)\n")
     print("| backend | workers | cells | wall (s) | in algorithms (CPU s) | merge (s) | stats (s) | "
           "outside algorithms |")
     print("|---|---|---|---|---|---|---|---|")
