@@ -183,9 +183,12 @@ class PymooAskTell:
             if ca > 0.0 or cb > 0.0:  # less violation wins
                 va, vb = cb, ca
             else:
-                fa, fb = F[a], F[b]
-                a_better = any(x < y for x, y in zip(fa, fb))
-                b_better = any(y < x for x, y in zip(fa, fb))
+                a_better = b_better = False
+                for x, y in zip(F[a], F[b]):
+                    if x < y:
+                        a_better = True
+                    elif y < x:
+                        b_better = True
                 if a_better != b_better:  # one dominates
                     va, vb = (1, 0) if a_better else (0, 1)
                 else:
