@@ -37,12 +37,24 @@ feasible, else the best evaluated arch by Deb's rules (the best good arch when t
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from nasbench_eval.search import Algorithm
 from nasbench_eval.search.params import Interval
 from nasbench_eval.search.selection import deb_best
 from nasbench_eval.spaces import nb201
+
+
+@lru_cache(maxsize=1)
+def _all_onehot() -> np.ndarray:
+    """Flat one-hot encodings of every NB201 arch (by key), as the forest reads them (float32), read-only; built
+    once per process instead of at every refit."""
+    X = nb201.ops_to_onehot(nb201.index_to_ops(np.arange(nb201.N_ARCHS))).reshape(nb201.N_ARCHS, -1)
+    X = X.astype(np.float32)
+    X.flags.writeable = False
+    return X
 
 
 class RMINAS(Algorithm):
@@ -104,7 +116,7 @@ class RMINAS(Algorithm):
             p = self._forest_proba(y, self._onehot(cand))
         else:
             if self._p_all is None or len(self.history) >= self._fit_n * (1 + float(self.refit_growth)):
-                self._p_all = self._forest_proba(y, self._onehot(np.arange(self.space.size)))
+                self._p_all = self._forest_proba(y, _all_onehot())
                 self._fit_n = len(self.history)
             p = self._p_all[cand]
         return self.space.from_key(cand[[int(np.argmax(p))]]).reshape(1, -1)
