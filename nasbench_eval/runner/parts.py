@@ -189,13 +189,11 @@ def conform_columns(cols: dict[str, np.ndarray], kinds: dict[str, str]) -> dict[
 
 def save_columns(target, table: dict[str, np.ndarray], kinds: dict[str, str]) -> None:
     """A chunk's table (numpy columns conformed to ``kinds``, :func:`concat_conformed`) as one uncompressed ``.npz``
-    of typed numpy arrays,
-    readable without pickle: int64 / float64 / bool as they are, ``bool?`` as int8 (1, 0, -1 = missing), ``str`` as
-    int32 codes (-1 = missing) into an array of the distinct texts, ``null`` as nothing. A chunk is small and
-    short-lived (the merge reads it once), so it is written for speed: a few arrays per column, no per-column
-    Parquet machinery (which costs ~1.5 ms per column, paid per chunk)."""
-    n = len(next(iter(table.values()))) if table else 0
-    arrays = {"rows": np.array([n], dtype=np.int64)}
+    of typed numpy arrays, readable without pickle: int64 / float64 / bool as they are, ``bool?`` as int8 (1, 0,
+    -1 = missing), ``str`` as int32 codes (-1 = missing) into an array of the distinct texts, ``null`` as nothing. A
+    chunk is small and short-lived (the merge reads it once), so it is written for speed: a few arrays per column,
+    no per-column Parquet machinery (which costs ~1.5 ms per column, paid per chunk)."""
+    arrays = {"rows": np.array([table_rows(table)], dtype=np.int64)}
     for i, (c, kind) in enumerate(kinds.items()):
         if kind in ("int64", "float64", "bool"):
             arrays[str(i)] = np.asarray(table[c], dtype=kind)
@@ -246,8 +244,8 @@ def _frame_of(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
 
 
 def write_parquet(target, kinds: dict[str, str], row_groups) -> None:
-    """Write DataFrames already conformed to ``kinds`` (:func:`conform_columns`) as the row groups of one Parquet file
-    (``target``: a path or an open binary file). The schema comes from the kinds, never from the data, so two files
+    """Write DataFrames already conformed to ``kinds`` (:func:`conform_columns`) as the row groups of one Parquet
+    file (``target``: a path or an open binary file). The schema comes from the kinds, never from the data, so two files
     of the same rows in the same row groups are the same bytes."""
     writer = fastparquet().writer
     empty = _frame_of(conform_columns({}, kinds), 0)
