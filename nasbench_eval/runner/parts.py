@@ -95,7 +95,7 @@ def column_kind(col: np.ndarray, name: str = "", where: str = "") -> str:
         return "float64"
     if dt.kind == "b":
         return "bool"
-    if dt.kind in "US":
+    if dt.kind == "U":
         return "str"
     if dt == object:
         inferred = pd.api.types.infer_dtype(col, skipna=True)
