@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..evaluators.base import stores_in
-from .pareto import non_dominated
 from ..spaces import nb201
 from ..tables.store import leakage_guard_active
 from .costs import snap_costs
+from .pareto import non_dominated
 
 _CACHE: dict[tuple, "GroundTruth"] = {}
 

@@ -212,9 +212,9 @@ class ResultStore:
 
     def write_chunk(self, items: list[tuple[int, dict]]) -> list[int]:
         """Save finished cells ``[(cell_id, {"evaluations", "runs", "chosen"}), ...]`` (each table a dict of numpy
-        columns or a DataFrame, :func:`~.parts.as_columns`) as one chunk
-        folder, atomically; returns the saved cell ids. Each table is one Parquet file of all the cells' rows (cell
-        order), its columns unified over the chunk's cells; each cell's own columns and kinds go to the index."""
+        columns or a DataFrame, :func:`~.parts.as_columns`) as one chunk folder, atomically; returns the saved cell
+        ids. Each table is one ``.npz`` file of all the cells' rows (cell order), its columns unified over the
+        chunk's cells; each cell's own columns and kinds go to the index."""
         if not items:
             return []
         items = sorted(items, key=lambda it: it[0])
