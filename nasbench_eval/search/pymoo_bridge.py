@@ -302,6 +302,13 @@ class PymooAskTell:
                      else np.empty(0, dtype=np.int64))
         return np.concatenate([survivors, infeasible[:max(n_survive - len(survivors), 0)]]).astype(np.int64)
 
+    def _crowding(self, F: np.ndarray, n_remove: int) -> np.ndarray:
+        """pymoo's crowding distance ("cd") of one front; a front of one or two points is all inf, as pymoo's
+        FunctionalDiversity returns it (single-objective fronts are mostly that small)."""
+        if len(F) <= 2:
+            return np.full(len(F), np.inf)
+        return self._survival.crowding_func.do(F, n_remove=n_remove)
+
     def _rank_and_crowding(self, pool: dict, rows: np.ndarray, n_survive: int) -> np.ndarray:
         from pymoo.util.randomized_argsort import randomized_argsort
 
@@ -313,11 +320,11 @@ class PymooAskTell:
             keep = np.arange(len(front))
             if len(survivors) + len(front) > n_survive:
                 n_remove = len(survivors) + len(front) - n_survive
-                cd = self._survival.crowding_func.do(F[front, :], n_remove=n_remove)
+                cd = self._crowding(F[front, :], n_remove)
                 keep = randomized_argsort(cd, order="descending", method="numpy",
                                           random_state=self.random_state)[:-n_remove]
             else:
-                cd = self._survival.crowding_func.do(F[front, :], n_remove=0)
+                cd = self._crowding(F[front, :], 0)
             pool["rank"][rows[front]] = k
             pool["crowding"][rows[front]] = cd
             survivors.extend(front[keep])
