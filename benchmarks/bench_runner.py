@@ -13,7 +13,9 @@ them: per-cell overhead (problem lookup, tables, part files), the merge into Par
     python benchmarks/bench_runner.py --skip-serial   # joblib only
     python benchmarks/bench_runner.py --seeds 5 --evals 100 --no-hw   # a quick look
     python benchmarks/bench_runner.py --grid240 --no-grid   # the runner ratio only (see below)
+    python benchmarks/bench_runner.py --grid240 --no-grid --warm-workers  # the same, workers kept between runs
     python benchmarks/bench_runner.py --rmi-score --no-grid # `rmi score` from its cache, before / after
+    python benchmarks/bench_runner.py --cell-overhead --no-grid  # ms per cell outside the algorithm
 
 ``--grid240``: 4 algorithms (random, rea, evnas, nsga2) x 3 datasets x 20 seeds at 500 evaluations, run as a
 plain in-process loop over the cells (no result folder: the baseline) and with ``run --backend joblib --jobs 2``
@@ -79,19 +81,23 @@ def run_grid(specs, backend: str, jobs: int, root: Path) -> dict:
     t0 = time.perf_counter()
     algo_s = merge_s = 0.0
     cells = 0
+    per_algo: dict[str, float] = {}
     for s in specs:
         out = root / f"{s.name}-{backend}"
         r = run_experiment(s, out, backend=backend, jobs=jobs, progress=False)
         merge_s += r["merge_seconds"]
         cells += r["cells"]
-        algo_s += float(load_results(out).runs["wall_seconds"].sum())
+        runs = load_results(out).runs
+        algo_s += float(runs["wall_seconds"].sum())
+        for a, v in runs.groupby("algorithm")["wall_seconds"].sum().items():
+            per_algo[a] = per_algo.get(a, 0.0) + float(v)
     wall = time.perf_counter() - t0
     t1 = time.perf_counter()
     for s in specs:
         stats_pass(load_results(root / f"{s.name}-{backend}"))
     stats_s = time.perf_counter() - t1
     return {"backend": backend, "jobs": jobs, "cells": cells, "wall": wall, "algo": algo_s, "merge": merge_s,
-            "stats": stats_s}
+            "stats": stats_s, "per_algo": per_algo}
 
 
 def machine_speed() -> float:
@@ -130,9 +136,10 @@ def stats_pass(res) -> None:
 GRID240 = ("random", "rea", "evnas", "nsga2")
 
 
-def grid240(root: Path, jobs: int, repeats: int = 3) -> None:
+def grid240(root: Path, jobs: int, repeats: int = 3, warm: bool = False) -> None:
     """The in-process loop vs ``run --backend joblib --jobs JOBS`` on the 240-cell grid, side by side, ``repeats``
-    times interleaved (each joblib run into a fresh folder, fresh worker processes); medians and their ratio."""
+    times interleaved (each joblib run into a fresh folder, fresh worker processes); medians and their ratio.
+    ``warm``: the workers of one warm-up run are kept for all runs (a second run in the same Python session)."""
     import statistics
 
     from joblib.externals.loky import get_reusable_executor
@@ -147,25 +154,59 @@ def grid240(root: Path, jobs: int, repeats: int = 3) -> None:
     load0 = os.getloadavg()[0]
     seeds = cell_seeds(spec.root_seed, spec.n_cells)
     loops, pars, merges = [], [], []
+    if warm:
+        run_experiment(spec, root / "grid240-warm-up", backend="joblib", jobs=jobs, progress=False)
     for i in range(repeats):
         t0 = time.perf_counter()
         for c in spec.cells():
             cell_tables(c, seeds[c.cell], spec.budget)
         loops.append(time.perf_counter() - t0)
-        get_reusable_executor().shutdown(wait=True)  # every joblib run starts its own worker processes
+        if not warm:
+            get_reusable_executor().shutdown(wait=True)  # every joblib run starts its own worker processes
         t0 = time.perf_counter()
         r = run_experiment(spec, root / f"grid240-joblib-{i}", backend="joblib", jobs=jobs, progress=False)
         pars.append(time.perf_counter() - t0)
         merges.append(r["merge_seconds"])
     loop, par = statistics.median(loops), statistics.median(pars)
     print(f"\n240-cell grid ({spec.n_cells} cells: random, rea, evnas, nsga2 x 3 datasets x 20 seeds, 500 evaluations;"
-          f" {repeats} interleaved repeats, medians; load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after;"
-          f" {os.cpu_count()} CPUs visible)\n")
+          f" {repeats} interleaved repeats, medians; {'warm workers kept' if warm else 'fresh workers each run'};"
+          f" load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after; {os.cpu_count()} CPUs visible)\n")
     print("| what | wall (s), median | each repeat (s) | ratio to the loop |\n|---|---|---|---|")
     print(f"| in-process loop over the cells (baseline) | {loop:.1f} | {', '.join(f'{x:.1f}' for x in loops)} | 1.00 |")
     print(f"| `run --backend joblib --jobs {jobs}` (merge {statistics.median(merges):.1f} s) | {par:.1f} | "
           f"{', '.join(f'{x:.1f}' for x in pars)} | {par / loop:.2f} (goal <= 0.7; per repeat "
           f"{', '.join(f'{p / l:.2f}' for p, l in zip(pars, loops))}) |")
+
+
+def cell_overhead(root: Path, n: int = 300) -> None:
+    """Per cell, outside the algorithm: building its tables (``cell_tables`` minus the run's own wall time) and
+    writing them (chunks of 64 cells), on the first ``n`` HW cells of a 2-seed grid (warm: the problems are built
+    before timing)."""
+    from nasbench_eval.runner.cell import cell_tables
+    from nasbench_eval.runner.experiment import cell_seeds
+    from nasbench_eval.runner.store import ResultStore
+
+    spec = grid_specs(2, 500, True, ("rminas", "optuna-tpe", "local-search", "reinforce"))[1]
+    seeds = cell_seeds(spec.root_seed, spec.n_cells)
+    cells = list(spec.cells())[:n]
+    for c in cells[::11]:  # every problem and algorithm once, so that no build is timed
+        cell_tables(c, seeds[c.cell], spec.budget)
+    out, inside = [], 0.0
+    t0 = time.perf_counter()
+    for c in cells:
+        tables = cell_tables(c, seeds[c.cell], spec.budget)
+        inside += float(tables["runs"]["wall_seconds"][0])
+        out.append((c.cell, tables))
+    tables_ms = (time.perf_counter() - t0 - inside) / len(cells) * 1e3
+    store = ResultStore(root / "cell-overhead")
+    store.parts.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for i in range(0, len(out), 64):
+        store.write_chunk(out[i:i + 64])
+    write_ms = (time.perf_counter() - t0) / len(cells) * 1e3
+    print(f"\nPer cell outside the algorithm ({len(cells)} HW cells, 500 evaluations; load average "
+          f"{os.getloadavg()[0]:.1f}): tables {tables_ms:.2f} ms, chunk write {write_ms:.2f} ms, "
+          f"total {tables_ms + write_ms:.2f} ms")
 
 
 def rmi_score(root: Path) -> None:
@@ -213,16 +254,21 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", help="keep the result folders here (default: a temporary folder)")
     ap.add_argument("--grid240", action="store_true", help="also: the 240-cell in-process loop vs joblib ratio")
     ap.add_argument("--repeats", type=int, default=3, help="--grid240: interleaved repeats (medians reported)")
+    ap.add_argument("--warm-workers", action="store_true", help="--grid240: keep the workers of a warm-up run")
     ap.add_argument("--rmi-score", action="store_true", help="also: `rmi score` from its cache, before / after")
+    ap.add_argument("--cell-overhead", action="store_true", help="also: ms per cell outside the algorithm (tables, "
+                    "chunk writes)")
     ap.add_argument("--no-grid", action="store_true", help="skip the full grid")
     args = ap.parse_args(argv)
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_runner_"))
     rows = []
     try:
         if args.grid240:
-            grid240(root, args.jobs, args.repeats)
+            grid240(root, args.jobs, args.repeats, args.warm_workers)
         if args.rmi_score:
             rmi_score(root)
+        if args.cell_overhead:
+            cell_overhead(root)
         if args.no_grid:
             return 0
         specs = grid_specs(args.seeds, args.evals, not args.no_hw, tuple(args.exclude))
@@ -248,6 +294,10 @@ def main(argv=None) -> int:
         outside = 1 - r["algo"] / total
         print(f"| {r['backend']} | {r['jobs']} | {r['cells']} | {r['wall']:.1f} | {r['algo']:.1f} | "
               f"{r['merge']:.1f} | {r['stats']:.1f} | {100 * outside:.0f}% |")
+    for r in rows:
+        parts = sorted(r["per_algo"].items(), key=lambda kv: -kv[1])
+        print(f"\nCPU s inside the algorithms ({r['backend']}): " + ", ".join(
+            f"{a} {v:.1f} ({100 * v / r['algo']:.0f}%)" for a, v in parts))
     return 0
 
 
