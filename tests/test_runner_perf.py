@@ -268,3 +268,48 @@ def _edit_index(path, fn):
     ix = json.loads((path / "checksums.json").read_text())
     fn(ix)
     (path / "checksums.json").write_text(json.dumps(ix))
+
+
+def test_text_columns_are_coded_as_pandas_codes_them():
+    """Text columns are kinded, conformed and coded with numpy (a worker never imports pandas for them); anything
+    else (missing values, numpy strings, mixed objects) goes to pandas. Both ways give pandas' answers."""
+    import pandas as pd
+
+    from nasbench_eval.runner.parts import _factorize, column_kind, conform_columns
+
+    rng = np.random.default_rng(0)
+    words = np.array(["b", "a", "", "c c", "ä", "a"], dtype=object)
+    for trial in range(300):
+        col = words[rng.integers(0, len(words), int(rng.integers(0, 30)))].copy()
+        if trial % 4 == 1 and len(col):
+            col[rng.integers(len(col))] = [None, np.nan][trial % 2]
+        codes, texts = _factorize(col)
+        want_codes, want_texts = pd.factorize(col, use_na_sentinel=True)
+        assert np.array_equal(codes, want_codes) and list(texts) == list(want_texts)
+        if len(col):
+            assert column_kind(col) == {"string": "str", "empty": "null"}[pd.api.types.infer_dtype(col, skipna=True)]
+            got = conform_columns({"t": col}, {"t": "str"})["t"]
+            assert [None if pd.isna(x) else x for x in col] == list(got)
+
+
+def test_a_worker_running_tabular_cells_imports_neither_pandas_nor_scipy(tmp_path):
+    """A worker's path for numeric cells (NB201 accuracy problems, the NSGA-II driver included) stays free of
+    pandas and scipy: their imports were a second of every parallel run's start-up."""
+    import pickle
+    import subprocess
+    import sys
+
+    spec = parse_spec({"name": "w", "root_seed": 1, "seeds": 1, "budget": {"evaluations": 60},
+                       "algorithms": ["random", "rea", "evnas", {"name": "nsga2", "params": {"population_size": 10}}],
+                       "problems": [{"type": "nb201", "dataset": "cifar10"}]})
+    seeds = cell_seeds(spec.root_seed, spec.n_cells)
+    task = tmp_path / "task.pkl"
+    task.write_bytes(pickle.dumps(([(c, seeds[c.cell]) for c in spec.cells()], spec.budget)))
+    ResultStore(tmp_path / "out").parts.mkdir(parents=True)
+    code = ("import pickle, sys\n"
+            "from nasbench_eval.runner.backends import _job_chunk\n"
+            f"task, budget = pickle.loads(open({str(task)!r}, 'rb').read())\n"
+            f"assert len(_job_chunk(task, budget, {str(tmp_path / 'out')!r})) == 4\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

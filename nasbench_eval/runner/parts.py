@@ -16,13 +16,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._io import PARQUET_COMPRESSION, _umask_mode, atomic_write_parquet, fastparquet
 from ..errors import StoreError
+
+if TYPE_CHECKING:  # pandas is imported where a DataFrame or an object column is met: a worker running
+    import pandas as pd  # numeric cells never imports it
 
 TABLES = ("evaluations", "runs", "chosen")
 SORT = {"evaluations": ["cell", "eval", "batch"], "runs": ["cell"], "chosen": ["cell", "rank"]}
@@ -69,11 +71,14 @@ def as_columns(t, where: str = "") -> dict[str, np.ndarray]:
     """A cell's table as numpy columns (the index of a DataFrame is never saved). ``t``: a mapping of column name to
     a 1-D array of one length (what :func:`~nasbench_eval.runner.cell.cell_tables` returns; cheap), or a pandas
     DataFrame (extension dtypes such as pandas' text and nullable booleans become object arrays)."""
-    if isinstance(t, pd.DataFrame):
+    if not isinstance(t, dict):
+        import pandas as pd
+
+        if not isinstance(t, pd.DataFrame):
+            raise TypeError(f"a cell's table must be a dict of 1-D arrays or a pandas DataFrame, got "
+                            f"{type(t).__name__}")
         return {str(c): s.to_numpy() if isinstance(s.dtype, np.dtype) and s.dtype != object
                 else s.to_numpy(dtype=object) for c, s in t.items()}
-    if not isinstance(t, dict):
-        raise TypeError(f"a cell's table must be a dict of 1-D arrays or a pandas DataFrame, got {type(t).__name__}")
     out = {str(c): np.asarray(v) for c, v in t.items()}
     if any(v.ndim != 1 for v in out.values()) or len({len(v) for v in out.values()}) > 1:
         shapes = {c: v.shape for c, v in out.items()}
@@ -86,6 +91,12 @@ def table_rows(cols: dict[str, np.ndarray]) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ column kinds
+def _all_text(col: np.ndarray) -> bool:
+    """Whether an object column holds Python ``str`` values only (and at least one): the text columns of a cell,
+    which are kinded, conformed and coded without pandas (a worker running numeric cells never imports it)."""
+    return set(map(type, col)) == {str}
+
+
 def column_kind(col: np.ndarray, name: str = "", where: str = "") -> str:
     """The kind (:data:`KINDS`) of one cell's column (a numpy array)."""
     dt = col.dtype
@@ -97,6 +108,10 @@ def column_kind(col: np.ndarray, name: str = "", where: str = "") -> str:
         return "bool"
     if dt.kind == "U":
         return "str"
+    if dt == object and _all_text(col):
+        return "str"
+    import pandas as pd
+
     if dt == object:
         inferred = pd.api.types.infer_dtype(col, skipna=True)
         if inferred == "empty":
@@ -173,6 +188,8 @@ def conform_columns(cols: dict[str, np.ndarray], kinds: dict[str, str]) -> dict[
             elif v.dtype != object:
                 out[c] = v.astype(np.float64, copy=False)
             else:
+                import pandas as pd
+
                 missing = pd.isna(v)
                 out[c] = np.where(missing, np.nan, v).astype(np.float64) if missing.any() else v.astype(np.float64)
         else:  # bool? / str / null: Python objects, None where missing
@@ -180,9 +197,12 @@ def conform_columns(cols: dict[str, np.ndarray], kinds: dict[str, str]) -> dict[
                 col = np.full(n, None, dtype=object)
             else:
                 col = v.astype(object)
-                missing = pd.isna(col)
-                if missing.any():
-                    col[missing] = None
+                if not _all_text(col):
+                    import pandas as pd
+
+                    missing = pd.isna(col)
+                    if missing.any():
+                        col[missing] = None
             out[c] = col
     return out
 
@@ -200,10 +220,24 @@ def save_columns(target, table: dict[str, np.ndarray], kinds: dict[str, str]) ->
         elif kind == "bool?":
             arrays[str(i)] = np.array([-1 if v is None else int(bool(v)) for v in table[c]], dtype=np.int8)
         elif kind == "str":
-            codes, texts = pd.factorize(np.asarray(table[c], dtype=object), use_na_sentinel=True)
+            codes, texts = _factorize(np.asarray(table[c], dtype=object))
             arrays[f"{i}.codes"] = codes.astype(np.int32)
             arrays[f"{i}.texts"] = np.asarray(texts, dtype=str) if len(texts) else np.zeros(0, dtype="<U1")
     np.savez(target, **arrays)
+
+
+def _factorize(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values in order of first appearance) of an object column, missing values coded -1
+    (``pandas.factorize``; done with numpy for a column of text only)."""
+    if not _all_text(col):
+        import pandas as pd
+
+        return pd.factorize(col, use_na_sentinel=True)
+    distinct, first, inverse = np.unique(col, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.reshape(-1)], distinct[order]
 
 
 def load_columns(data: bytes, kinds: list[list[str]]) -> dict[str, np.ndarray]:
@@ -237,6 +271,8 @@ def load_columns(data: bytes, kinds: list[list[str]]) -> dict[str, np.ndarray]:
 def _frame_of(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     """A DataFrame of numpy columns as they are: object columns stay object (pandas 3 would otherwise infer its
     string dtype for text, converting every value, through pyarrow when it is installed)."""
+    import pandas as pd
+
     if not columns:
         return pd.DataFrame(index=pd.RangeIndex(n))
     return pd.DataFrame({c: pd.Series(v, dtype=object, copy=False) if v.dtype == object else v
@@ -341,6 +377,8 @@ def merge_table(parts: list[Part], name: str, n_cells: int, path: Path) -> None:
     integer column missing from some cells becomes float64 with NaN). Neither depends on how cells were chunked; the
     rows go out in row groups of exactly ``ROW_GROUP`` rows (the last one shorter), one group of parts in memory at
     a time."""
+    import pandas as pd
+
     if not parts:
         atomic_write_parquet(path, pd.DataFrame())
         return

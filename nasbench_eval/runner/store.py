@@ -38,8 +38,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .._io import (
     FolderRefusedError,
@@ -68,6 +67,9 @@ from .parts import (
     table_kinds,
     unified,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT = "nasbench-eval results"
 FORMAT_VERSION = 1
@@ -298,6 +300,8 @@ class ResultStore:
 
 def _truth_tables(spec) -> dict[str, pd.DataFrame]:
     """The judge's truth of each hardware-aware problem of ``spec`` (:func:`nasbench_eval.judge.truth_tables`)."""
+    import pandas as pd
+
     from ..judge import truth_tables
     from .cell import build_problem
 
@@ -356,6 +360,8 @@ def load_results(path, allow_incomplete: bool = False) -> Results:
 
 def compare_results(a, b, exclude=WALL_COLUMNS) -> list[str]:
     """Differences between two result folders' tables (empty list = bit-identical), wall-time columns excluded."""
+    import pandas as pd
+
     ra, rb = (x if isinstance(x, Results) else load_results(x) for x in (a, b))
     diffs = []
     if ra.manifest["spec_hash"] != rb.manifest["spec_hash"]:

@@ -2,8 +2,10 @@
 (NSGA-II, NEvoNAS and MO-HDNAS use it).
 
 pymoo's operators do the work: the array kernels of its sampling, crossover, mutation and repair operators
-(``Sampling._do``, ``Crossover._do``, ``Mutation._do``, ``Repair._do``), its non-dominated sorting, crowding distance,
-randomised argsort, random permutations and duplicate distance. :class:`PymooAskTell` runs the generation of pymoo's
+(``Sampling._do``, ``Crossover._do``, ``Mutation._do``, ``Repair._do``), its non-dominated sorting, randomised argsort,
+random permutations and duplicate distance. The crowding distance is ours
+(:func:`nasbench_eval.problems.pareto.crowding_distance`, pymoo's numbers bit for bit): pymoo's module of it imports
+scipy.spatial, a quarter of a second in every process that runs NSGA-II. :class:`PymooAskTell` runs the generation of pymoo's
 ``NSGA2`` around them (``GeneticAlgorithm`` with ``Mating``: binary tournament by constrained domination then crowding,
 crossover, mutation, repair, duplicate elimination against the population and the offspring so far, re-mating until
 the offspring are complete or 100 tries; ``RankAndCrowding`` survival after Deb's feasibility split) on plain arrays
@@ -31,6 +33,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
+
+from ..problems.pareto import crowding_distance
 
 BAD = 1e15
 EPSILON = 1e-16  # pymoo's DefaultDuplicateElimination: a distance <= EPSILON is a duplicate
@@ -77,7 +81,7 @@ class PymooAskTell:
                  pool_objectives: Callable[[np.ndarray], np.ndarray] | None = None):
         from pymoo.core.problem import Problem
         from pymoo.core.repair import NoRepair
-        from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
+        from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
         self.problem = Problem(n_var=n_var, n_obj=n_obj, n_ieq_constr=n_constr, xl=xl, xu=xu, vtype=vtype)
         self.pop_size = self.n_offsprings = int(pop_size)
@@ -86,7 +90,7 @@ class PymooAskTell:
         self.generations = None if generations is None else int(generations)
         self.pool_objectives = pool_objectives
         self.decode, self.bad = decode, float(bad)
-        self._survival = RankAndCrowding()  # its non-dominated sorting and crowding distance
+        self._nds = NonDominatedSorting()  # RankAndCrowding's default sorting
         self._radix = _radix(self.problem.xl, self.problem.xu)
         self.random_state = np.random.default_rng(int(rng.integers(2**31 - 1)))
         self.n_constr = int(n_constr)
@@ -302,13 +306,6 @@ class PymooAskTell:
                      else np.empty(0, dtype=np.int64))
         return np.concatenate([survivors, infeasible[:max(n_survive - len(survivors), 0)]]).astype(np.int64)
 
-    def _crowding(self, F: np.ndarray, n_remove: int) -> np.ndarray:
-        """pymoo's crowding distance ("cd") of one front; a front of one or two points is all inf, as pymoo's
-        FunctionalDiversity returns it (single-objective fronts are mostly that small)."""
-        if len(F) <= 2:
-            return np.full(len(F), np.inf)
-        return self._survival.crowding_func.do(F, n_remove=n_remove)
-
     def _rank_and_crowding(self, pool: dict, rows: np.ndarray, n_survive: int) -> np.ndarray:
         from pymoo.util.randomized_argsort import randomized_argsort
 
@@ -316,15 +313,13 @@ class PymooAskTell:
             pool["F"][rows] = self.pool_objectives(pool["F"][rows])
         F = pool["F"][rows].astype(float, copy=False)
         survivors: list = []
-        for k, front in enumerate(self._survival.nds.do(F, n_stop_if_ranked=n_survive)):
+        for k, front in enumerate(self._nds.do(F, n_stop_if_ranked=n_survive)):
+            cd = crowding_distance(F[front, :])
             keep = np.arange(len(front))
             if len(survivors) + len(front) > n_survive:
                 n_remove = len(survivors) + len(front) - n_survive
-                cd = self._crowding(F[front, :], n_remove)
                 keep = randomized_argsort(cd, order="descending", method="numpy",
                                           random_state=self.random_state)[:-n_remove]
-            else:
-                cd = self._crowding(F[front, :], 0)
             pool["rank"][rows[front]] = k
             pool["crowding"][rows[front]] = cd
             survivors.extend(front[keep])
