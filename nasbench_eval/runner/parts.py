@@ -165,8 +165,12 @@ def unified(per_cell: list[list[list[str]]], where: str = "") -> dict[str, str]:
 def concat_conformed(tables: list[dict[str, np.ndarray]], kinds: dict[str, str]) -> dict[str, np.ndarray]:
     """The rows of ``tables`` (numpy columns) one after the other, each conformed to ``kinds``
     (:func:`conform_columns`) and the columns concatenated."""
-    cols = [conform_columns(t, kinds) for t in tables]
-    return {c: np.concatenate([x[c] for x in cols]) if len(cols) > 1 else cols[0][c] for c in kinds}
+    return _concat([conform_columns(t, kinds) for t in tables])
+
+
+def _concat(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Tables of the same columns and dtypes, one after the other."""
+    return {c: np.concatenate([t[c] for t in tables]) if len(tables) > 1 else v for c, v in tables[0].items()}
 
 
 def conform_columns(cols: dict[str, np.ndarray], kinds: dict[str, str]) -> dict[str, np.ndarray]:
@@ -268,6 +272,11 @@ def load_columns(data: bytes, kinds: list[list[str]]) -> dict[str, np.ndarray]:
     return out
 
 
+def _take(cols: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
+    """The rows ``rows`` (a mask, an index array or a slice) of every column."""
+    return {c: v[rows] for c, v in cols.items()}
+
+
 def _frame_of(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     """A DataFrame of numpy columns as they are: object columns stay object (pandas 3 would otherwise infer its
     string dtype for text, converting every value, through pyarrow when it is installed)."""
@@ -282,12 +291,14 @@ def _frame_of(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
 def write_parquet(target, kinds: dict[str, str], row_groups) -> None:
     """Write DataFrames already conformed to ``kinds`` (:func:`conform_columns`) as the row groups of one Parquet
     file (``target``: a path or an open binary file). The schema comes from the kinds, never from the data, so two files
-    of the same rows in the same row groups are the same bytes."""
+    of the same rows in the same row groups are the same bytes. Row-group min / max statistics are written for the
+    numeric columns only (fastparquet's "auto"): for text they cost a third of the merge and no reader of ours uses
+    them."""
     writer = fastparquet().writer
     empty = _frame_of(conform_columns({}, kinds), 0)
     obj = {c: ("bool" if k == "bool?" else "utf8") for c, k in kinds.items() if k in ("bool?", "str", "null")}
     fmd = writer.make_metadata(empty, has_nulls=list(obj), object_encoding=obj)
-    writer.write_simple(target, row_groups, fmd, compression=PARQUET_COMPRESSION, stats=True)
+    writer.write_simple(target, row_groups, fmd, compression=PARQUET_COMPRESSION, stats="auto")
 
 
 # ------------------------------------------------------------------------------------------------ part folders
@@ -386,25 +397,24 @@ def merge_table(parts: list[Part], name: str, n_cells: int, path: Path) -> None:
     kinds = unified([cols for _, cols in per_cell], f" of table {name}")
     keys = SORT[name]
 
-    def row_groups():
+    def row_groups():  # numpy columns until a row group is full: one DataFrame per row group
         pending, rows = [], 0
         for group in overlap_groups(parts):
             cols = concat_conformed([p.read(name) for p in group], kinds)
-            t = _frame_of(cols, table_rows(cols))
             if any(c >= n_cells for p in group for c in p.cells):
-                t = t[t["cell"].to_numpy() < n_cells].reset_index(drop=True)
-            if len(t) > 1:
-                order = np.lexsort([t[k].to_numpy() for k in reversed(keys)])  # stable
+                cols = _take(cols, cols["cell"] < n_cells)
+            if table_rows(cols) > 1:
+                order = np.lexsort([cols[k] for k in reversed(keys)])  # stable
                 if (order != np.arange(len(order))).any():
-                    t = t.take(order).reset_index(drop=True)
-            pending.append(t)
-            rows += len(t)
+                    cols = _take(cols, order)
+            pending.append(cols)
+            rows += table_rows(cols)
             while rows >= ROW_GROUP:  # fixed-size row groups, whatever the groups' sizes
-                buf = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-                yield buf.iloc[:ROW_GROUP]
-                pending, rows = [buf.iloc[ROW_GROUP:].reset_index(drop=True)], len(buf) - ROW_GROUP
+                buf = _concat(pending)
+                yield _frame_of(_take(buf, slice(0, ROW_GROUP)), ROW_GROUP)
+                pending, rows = [_take(buf, slice(ROW_GROUP, None))], rows - ROW_GROUP
         if rows:
-            yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+            yield _frame_of(_concat(pending), rows)
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
