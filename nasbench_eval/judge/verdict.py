@@ -7,11 +7,15 @@ quality (:mod:`.fronts`). A constrained run's single answer gets gaps and feasib
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from .fronts import band_front_keys, front_quality
 from .thresholds import _f, constrained_optima, judge_thresholds, summarise
+
+if TYPE_CHECKING:  # pandas only for the truth tables: a worker judging runs does not import it
+    import pandas as pd
 
 FRONT_KEYS = ("hv", "hv_norm", "igd", "igd_plus")
 
@@ -51,10 +55,11 @@ def judge_run(problem, keys, proxy_values=None) -> dict:
             "summary": summary, "threshold_notes": notes}
 
 
-def run_indicators(problem, chosen: pd.DataFrame) -> dict:
-    """The numbers the runner records in a run's row, from the run's ``chosen`` table (key + search metrics)."""
-    keys = chosen["key"].to_numpy(np.int64) if len(chosen) else np.zeros(0, dtype=np.int64)
-    proxy = chosen[problem.proxy_metric].to_numpy(float) if len(chosen) else np.zeros(0)
+def run_indicators(problem, chosen) -> dict:
+    """The numbers the runner records in a run's row, from the run's ``chosen`` table (a DataFrame or a mapping of
+    columns: ``key`` and the problem's proxy metric)."""
+    keys = np.asarray(chosen["key"], dtype=np.int64).reshape(-1)
+    proxy = np.asarray(chosen[problem.proxy_metric], dtype=float).reshape(-1) if len(keys) else np.zeros(0)
     j = judge_run(problem, keys, proxy)
     return {k: np.nan if v is None else float(v) for k, v in j["summary"].items()}
 
@@ -116,6 +121,8 @@ def truth_tables(problem, label: str, search_space: bool = True) -> dict[str, pd
     constrained optimum / oracle. ``search_space=False`` (a proxy that differs per seed, e.g. a frozen noise field
     per seed): no search-space front and no constrained optimum (each run's row has its own), only test space.
     """
+    import pandas as pd
+
     gt = problem.ground_truth()
     fronts = []
     for space in ("proxy", "test"):

@@ -99,12 +99,9 @@ def cell_tables(cell, seed_seq: np.random.SeedSequence, budget: dict) -> dict[st
                     "chosen_feasible": bool(chosen["feasible"][best])})
         row.update({f"chosen_{k}": chosen[k][best] for k in chosen if k in metrics or k.startswith("report_")})
     if hasattr(problem, "ground_truth"):  # hardware-aware: judged against the exhaustive truth
-        import pandas as pd
-
         from ..judge import run_indicators
 
-        row.update(run_indicators(problem, pd.DataFrame({k: chosen[k] for k in ("key", problem.proxy_metric)
-                                                         if k in chosen})))
+        row.update(run_indicators(problem, chosen))
     return {"evaluations": cols, "runs": {k: _column([v]) for k, v in row.items()},
             "chosen": {k: _column(v) for k, v in chosen.items()}}
 
