@@ -70,9 +70,9 @@ def run_joblib(work, budget, jobs: int = 2, out=None) -> Iterator:
 
 
 def start_workers(backend: str, jobs: int):
-    """Start the worker processes of ``backend`` now, so that they boot (Python, joblib, numpy, the benchmark store)
-    while the driver checks the spec and opens the result folder: the start of two fresh loky workers is the largest
-    fixed cost of a short parallel run. Returns a function that waits until they are up (call it before running the
+    """Start the worker processes of ``backend`` now, so that they boot (Python, joblib, numpy, the runner) while
+    the driver opens the result folder: the start of two fresh loky workers is the largest fixed cost of a short
+    parallel run. Returns a function that waits until they are up (call it before running the
     cells: the backend's ``Parallel`` then reuses them), or None when there is nothing to start."""
     if backend != "joblib" or jobs < 2:
         return None
@@ -92,10 +92,8 @@ def start_workers(backend: str, jobs: int):
 
 
 def _boot() -> None:
-    """A worker's start: the imports and the benchmark store every tabular cell needs."""
-    from ..tables.locate import get_store
-
-    get_store()
+    """A worker's start: unpickling this function imports the runner (numpy, the cell code); the benchmark store is
+    opened by the first cell that reads it (live cells may not)."""
 
 
 def _tasks(work: list, jobs: int, per_worker: int = 4) -> list[list]:
