@@ -313,3 +313,40 @@ def test_a_worker_running_tabular_cells_imports_neither_pandas_nor_scipy(tmp_pat
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_chunks_of_the_previous_format_are_still_merged(computed, tmp_path):
+    """The previous version wrote one ``.npz`` array per column (``format: npz``); a folder holding such chunks
+    (e.g. resumed with --allow-code-change) merges into the same tables as this version's chunks by kind."""
+    import hashlib
+
+    from nasbench_eval.runner.parts import read_chunk_index
+
+    s, tables = computed
+    ids = list(range(s.n_cells))
+    new = write(tmp_path / "new", s, tables, [ids[:5], ids[5:]])
+    out = tmp_path / "old"
+    write(out, s, tables, [ids[:5], ids[5:]])
+    for chunk in sorted((out / "parts").iterdir()):
+        part = read_chunk_index(chunk)
+        ix = json.loads((chunk / "checksums.json").read_text())
+        for name in TABLES:  # rewrite each table as the previous version did: arrays "i", "i.codes" / "i.texts"
+            cols, arrays = part.read(name), {"rows": np.array([len(part.read(name)["cell"])], dtype=np.int64)}
+            for i, (c, kind) in enumerate(ix["kinds"][name]):
+                v = cols[c]
+                if kind in ("int64", "float64", "bool"):
+                    arrays[str(i)] = v
+                elif kind == "bool?":
+                    arrays[str(i)] = np.array([-1 if x is None else int(x) for x in v], dtype=np.int8)
+                elif kind == "str":
+                    texts = list(dict.fromkeys(x for x in v if x is not None))
+                    arrays[f"{i}.codes"] = np.array([-1 if x is None else texts.index(x) for x in v], dtype=np.int32)
+                    arrays[f"{i}.texts"] = np.array(texts, dtype=str) if texts else np.zeros(0, dtype="<U1")
+            np.savez(chunk / f"{name}.npz", **arrays)
+            ix[f"{name}.npz"] = hashlib.sha256((chunk / f"{name}.npz").read_bytes()).hexdigest()
+        ix["format"] = "npz"
+        (chunk / "checksums.json").write_text(json.dumps(ix, sort_keys=True))
+    (out / "runs.parquet").write_bytes(b"")  # forces a re-merge from the rewritten chunks
+    store = ResultStore(out)
+    assert all(read_chunk_index(c).index["format"] == "npz" for c in store.parts.iterdir())
+    assert shas(store.merge(s)) == shas(new)

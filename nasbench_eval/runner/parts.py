@@ -34,7 +34,9 @@ CHUNK_SECONDS = 10.0  # ... or this many seconds after the first unsaved one (wh
 ROW_GROUP = 1 << 17  # rows per Parquet row group of the merged tables (fixed, so the bytes do not depend on chunks)
 CHUNK_RE = re.compile(r"chunk-(\d{6})-(\d{6})")
 CELL_RE = re.compile(r"cell-(\d{6})")
-CHUNK_FORMAT = "npz"  # checksums.json "format" of the chunks this version writes (older ones: Arrow IPC files)
+CHUNK_FORMAT = "npz-by-kind"  # checksums.json "format" of the chunks this version writes
+CHUNK_FORMATS = (CHUNK_FORMAT, "npz")  # readable: "npz" (one array per column) from the previous version; older
+# versions wrote Arrow IPC files (refused with one line)
 # column kinds: int64 / float64 / bool (no missing values) / bool? (True, False, None) / str (text, None) / null
 # (only missing values, e.g. an empty column); int64 or bool missing from some cells become float64 / bool?
 KINDS = ("int64", "float64", "bool", "bool?", "str", "null")
@@ -213,20 +215,29 @@ def conform_columns(cols: dict[str, np.ndarray], kinds: dict[str, str]) -> dict[
 
 def save_columns(target, table: dict[str, np.ndarray], kinds: dict[str, str]) -> None:
     """A chunk's table (numpy columns conformed to ``kinds``, :func:`concat_conformed`) as one uncompressed ``.npz``
-    of typed numpy arrays, readable without pickle: int64 / float64 / bool as they are, ``bool?`` as int8 (1, 0,
-    -1 = missing), ``str`` as int32 codes (-1 = missing) into an array of the distinct texts, ``null`` as nothing. A
-    chunk is small and short-lived (the merge reads it once), so it is written for speed: a few arrays per column,
-    no per-column Parquet machinery (which costs ~1.5 ms per column, paid per chunk)."""
-    arrays = {"rows": np.array([table_rows(table)], dtype=np.int64)}
-    for i, (c, kind) in enumerate(kinds.items()):
+    of typed numpy arrays, readable without pickle, one 2-D array (columns x rows) per kind, columns in ``kinds``
+    order: ``int64`` / ``float64`` / ``bool`` as they are, ``bool?`` as int8 (1, 0, -1 = missing), ``str`` as int32
+    codes (-1 = missing) into each column's distinct texts (``str.texts``, all columns' one after the other;
+    ``str.counts``: how many each), ``null`` as nothing. A chunk is small and short-lived (the merge reads it once),
+    so it is written for speed: a handful of arrays (an ``.npz`` member costs ~50 us to write and to read), no
+    per-column Parquet machinery (~1.5 ms per column)."""
+    groups: dict[str, list] = {k: [] for k in KINDS}
+    texts, counts = [], []
+    for c, kind in kinds.items():
         if kind in ("int64", "float64", "bool"):
-            arrays[str(i)] = np.asarray(table[c], dtype=kind)
+            groups[kind].append(np.asarray(table[c], dtype=kind))
         elif kind == "bool?":
-            arrays[str(i)] = np.array([-1 if v is None else int(bool(v)) for v in table[c]], dtype=np.int8)
+            groups[kind].append(np.array([-1 if v is None else int(bool(v)) for v in table[c]], dtype=np.int8))
         elif kind == "str":
-            codes, texts = _factorize(np.asarray(table[c], dtype=object))
-            arrays[f"{i}.codes"] = codes.astype(np.int32)
-            arrays[f"{i}.texts"] = np.asarray(texts, dtype=str) if len(texts) else np.zeros(0, dtype="<U1")
+            codes, distinct = _factorize(np.asarray(table[c], dtype=object))
+            groups[kind].append(codes.astype(np.int32))
+            texts.extend(distinct)
+            counts.append(len(distinct))
+    arrays = {"rows": np.array([table_rows(table)], dtype=np.int64)}
+    arrays.update({("str.codes" if k == "str" else k): np.stack(v) for k, v in groups.items() if v})
+    if counts:
+        arrays["str.texts"] = np.asarray(texts, dtype=str) if texts else np.zeros(0, dtype="<U1")
+        arrays["str.counts"] = np.array(counts, dtype=np.int64)
     np.savez(target, **arrays)
 
 
@@ -244,32 +255,69 @@ def _factorize(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank[inverse.reshape(-1)], distinct[order]
 
 
-def load_columns(data: bytes, kinds: list[list[str]]) -> dict[str, np.ndarray]:
-    """The table :func:`save_columns` wrote (from the file's bytes) as numpy columns, in the dtypes
-    :func:`conform_columns` gives."""
+def load_columns(data: bytes, kinds: list[list[str]], fmt: str = CHUNK_FORMAT) -> dict[str, np.ndarray]:
+    """The table :func:`save_columns` wrote (from the file's bytes; ``fmt``: the chunk's format, ``"npz"`` for one
+    array per column) as numpy columns, in the dtypes :func:`conform_columns` gives."""
     import io
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
         n = int(z["rows"][0])
+        column = _per_column(z) if fmt == "npz" else _by_kind(z, [k for _, k in kinds])
         out = {}
         for i, (c, kind) in enumerate(kinds):
+            if kind == "null":
+                out[c] = np.full(n, None, dtype=object)
+                continue
+            values, texts = column(i, kind)
+            if values.shape != (n,):
+                raise ValueError(f"column {c!r}: shape {values.shape}, expected ({n},)")
             if kind in ("int64", "float64", "bool"):
-                col = z[str(i)]
-                if col.dtype != np.dtype(kind) or col.shape != (n,):
-                    raise ValueError(f"column {c!r}: {col.dtype} {col.shape}, expected {kind} ({n},)")
-            elif kind == "bool?":
-                code = z[str(i)]
+                if values.dtype != np.dtype(kind):
+                    raise ValueError(f"column {c!r}: {values.dtype}, expected {kind}")
+                col = values
+            else:
                 col = np.full(n, None, dtype=object)
-                col[code == 1], col[code == 0] = True, False
-            elif kind == "str":
-                codes, texts = z[f"{i}.codes"], z[f"{i}.texts"].astype(object)
-                col = np.full(n, None, dtype=object)
-                ok = codes >= 0
-                col[ok] = texts[codes[ok]]
-            else:  # null
-                col = np.full(n, None, dtype=object)
+                if kind == "bool?":
+                    col[values == 1], col[values == 0] = True, False
+                else:
+                    ok = values >= 0
+                    col[ok] = texts.astype(object)[values[ok]]
             out[c] = col
     return out
+
+
+def _per_column(z):
+    """Column ``i``'s (values or codes, texts) in a chunk of the previous version (``"npz"``: arrays ``i``, or
+    ``i.codes`` and ``i.texts`` for text)."""
+    def column(i: int, kind: str):
+        return (z[f"{i}.codes"], z[f"{i}.texts"]) if kind == "str" else (z[str(i)], None)
+    return column
+
+
+def _by_kind(z, kinds: list[str]):
+    """Column ``i``'s (values or codes, texts) in an ``"npz-by-kind"`` chunk: row j of its kind's block, where j
+    counts the earlier columns of that kind."""
+    blocks = {k: z["str.codes" if k == "str" else k] for k in set(kinds) - {"null"}}
+    seen, row = dict.fromkeys(KINDS, 0), []
+    for k in kinds:
+        row.append(seen[k])
+        seen[k] += 1
+    if "str" in blocks:
+        counts = z["str.counts"]
+        ends = np.cumsum(counts)
+        texts = z["str.texts"]
+        if len(counts) != len(blocks["str"]) or (len(ends) and ends[-1] != len(texts)):
+            raise ValueError("text codes and texts do not match")
+    for k, b in blocks.items():
+        if b.ndim != 2 or len(b) != kinds.count(k):
+            raise ValueError(f"block {k!r}: shape {b.shape}, expected {kinds.count(k)} columns")
+
+    def column(i: int, kind: str):
+        j = row[i]
+        if kind == "str":
+            return blocks[kind][j], texts[ends[j] - counts[j]:ends[j]]
+        return blocks[kind][j], None
+    return column
 
 
 def _take(cols: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
@@ -337,7 +385,7 @@ class Part:
             raise ResultStoreError(f"part file {path} does not match its checksum (edited or damaged); "
                                    f"{self.redo()}")
         try:
-            table = load_columns(data, self.index["kinds"][name])
+            table = load_columns(data, self.index["kinds"][name], self.index["format"])
         except Exception as exc:  # noqa: BLE001 - any reader failure of a checksummed file means a corrupt file
             raise ResultStoreError(f"part file {path} is truncated or corrupt ({type(exc).__name__}); "
                                    f"{self.redo()}") from None
@@ -354,9 +402,9 @@ def read_chunk_index(path: Path) -> Part:
         index = json.loads((path / PART_SUMS).read_text(encoding="utf-8"))
         cells = [int(c) for c in index["cells"]]
         ok = cells == sorted(set(cells)) and bool(cells)
-        legacy = ok and index.get("format") != CHUNK_FORMAT and any(str(k).endswith(".arrow") for k in index)
+        legacy = ok and index.get("format") not in CHUNK_FORMATS and any(str(k).endswith(".arrow") for k in index)
         if ok and not legacy:
-            ok = (index.get("format") == CHUNK_FORMAT and all(
+            ok = (index.get("format") in CHUNK_FORMATS and all(
                 isinstance(index.get(f"{t}.npz"), str) and len(index["columns"][t]["of_cell"]) == len(cells)
                 and all(k in KINDS for s in index["columns"][t]["sets"] for _, k in s)
                 and all(k in KINDS for _, k in index["kinds"][t]) for t in TABLES))

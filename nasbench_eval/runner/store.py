@@ -5,7 +5,7 @@ Layout of ``OUT``::
     manifest.json               spec (normalised) + its sha256, package version, benchmark-data sha256, git commit,
                                 created/updated time, complete flag, sha256 + row count of each merged table
     parts/chunk-000012-000075/  finished cells (here cells 12..75 or a subset of them): evaluations/runs/chosen as
-                                .npz files of typed numpy arrays (no pickle) holding the rows of all its cells +
+                                .npz files of typed numpy arrays (no pickle, one per column kind) holding the rows of all its cells +
                                 checksums.json (each file's sha256, checked at merge, the cells it holds, each cell's
                                 columns with their kinds and each file's kinds). A chunk is written under a temporary name and renamed into place, so it exists
                                 only when whole: a cell is either wholly written or absent. Each worker streams its
