@@ -4,7 +4,7 @@
                                         [--grid-repeats 5] [--jobs 2]
 
 The three ratios of the performance goals, each side interleaved with its baseline in this process; default: all
-three parts (about 2 minutes on 2 cores). Reported: median wall seconds of each side and their ratio. No assertion
+three parts (about a minute on 2 cores). Reported: median wall seconds of each side and their ratio. No assertion
 on time.
 
 REA: ``run(rea)`` vs the same REA as a minimal numpy loop, with the same Generator draws (population 10, sample 3,

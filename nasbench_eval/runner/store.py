@@ -5,12 +5,12 @@ Layout of ``OUT``::
     manifest.json               spec (normalised) + its sha256, package version, benchmark-data sha256, git commit,
                                 created/updated time, complete flag, sha256 + row count of each merged table
     parts/chunk-000012-000075/  finished cells (here cells 12..75 or a subset of them): evaluations/runs/chosen as
-                                .npz files of typed numpy arrays (no pickle, one per column kind) holding the rows of all its cells +
-                                checksums.json (each file's sha256, checked at merge, the cells it holds, each cell's
-                                columns with their kinds and each file's kinds). A chunk is written under a temporary name and renamed into place, so it exists
-                                only when whole: a cell is either wholly written or absent. Each worker streams its
-                                finished cells into chunks (every 256 cells or 10 s, at the end of its task and on an
-                                interrupt). Chunks of Arrow files (and the one-cell ``parts/cell-000012/`` folders)
+                                .npz files of typed numpy arrays (no pickle, one array per column kind) holding the
+                                rows of all its cells + checksums.json (each file's sha256, checked at merge, the cells
+                                it holds, each cell's columns with their kinds and each file's kinds). A chunk is
+                                written under a temporary name and renamed into place, so it exists only when whole:
+                                a cell is either wholly written or absent. Each worker streams its finished cells
+                                into chunks (every 256 cells or 10 s, at the end of its task and on an interrupt). Chunks of Arrow files (and the one-cell ``parts/cell-000012/`` folders)
                                 that older versions wrote are refused: rerun into a new folder
     .nasbench-eval              ownership marker: only a folder carrying it (or empty) is written into
     .lock                       while a run writes the folder (pid + host); a second run is refused
