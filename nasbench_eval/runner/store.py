@@ -10,8 +10,10 @@ Layout of ``OUT``::
                                 it holds, each cell's columns with their kinds and each file's kinds). A chunk is
                                 written under a temporary name and renamed into place, so it exists only when whole:
                                 a cell is either wholly written or absent. Each worker streams its finished cells
-                                into chunks (every 256 cells or 10 s, at the end of its task and on an interrupt). Chunks of Arrow files (and the one-cell ``parts/cell-000012/`` folders)
-                                that older versions wrote are refused: rerun into a new folder
+                                into chunks (every 256 cells or 10 s, at the end of its task and on an interrupt).
+                                Chunks of one array per column (the previous version) are read; chunks of Arrow files
+                                (and the one-cell ``parts/cell-000012/`` folders) that older versions wrote are
+                                refused: rerun into a new folder
     .nasbench-eval              ownership marker: only a folder carrying it (or empty) is written into
     .lock                       while a run writes the folder (pid + host); a second run is refused
     evaluations.parquet         one row per evaluation (tidy long format)
