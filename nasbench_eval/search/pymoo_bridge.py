@@ -8,9 +8,9 @@ random permutations and duplicate distance. The crowding distance is ours
 scipy.spatial, a quarter of a second in every process that runs NSGA-II. :class:`PymooAskTell` runs the generation of
 pymoo's ``NSGA2`` around them (``GeneticAlgorithm`` with ``Mating``: binary tournament by constrained domination then
 crowding, crossover, mutation, repair, duplicate elimination against the population and the offspring so far,
-re-mating until the offspring are complete or 100 tries; ``RankAndCrowding`` survival after Deb's feasibility split) on plain arrays
-instead of pymoo's population of per-individual objects, whose bookkeeping cost 5-10x the operators on our small
-populations. Every random draw comes from the same Generator, in the same order, as in pymoo 0.6.2, so a run is
+re-mating until the offspring are complete or 100 tries; ``RankAndCrowding`` survival after Deb's feasibility split)
+on plain arrays instead of pymoo's population of per-individual objects, whose bookkeeping cost 5-10x the operators
+on our small populations. Every random draw comes from the same Generator, in the same order, as in pymoo 0.6.2, so a run is
 bit-identical to pymoo's own ``NSGA2`` with the same operators and seed: ``tests/test_nsga2_driver.py`` runs both side
 by side, generation by generation.
 
