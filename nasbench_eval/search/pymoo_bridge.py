@@ -10,9 +10,9 @@ pymoo's ``NSGA2`` around them (``GeneticAlgorithm`` with ``Mating``: binary tour
 crowding, crossover, mutation, repair, duplicate elimination against the population and the offspring so far,
 re-mating until the offspring are complete or 100 tries; ``RankAndCrowding`` survival after Deb's feasibility split)
 on plain arrays instead of pymoo's population of per-individual objects, whose bookkeeping cost 5-10x the operators
-on our small populations. Every random draw comes from the same Generator, in the same order, as in pymoo 0.6.2, so a run is
-bit-identical to pymoo's own ``NSGA2`` with the same operators and seed: ``tests/test_nsga2_driver.py`` runs both side
-by side, generation by generation.
+on our small populations. Every random draw comes from the same Generator, in the same order, as in pymoo 0.6.2,
+so a run is bit-identical to pymoo's own ``NSGA2`` with the same operators and seed: ``tests/test_nsga2_driver.py``
+runs both side by side, generation by generation.
 
 We own evaluation and the budget: :meth:`PymooAskTell.ask` returns one generation's decision vectors and decoded
 architectures (the generation stays pending until told, so an algorithm with an architecture-fitness table may ask for
