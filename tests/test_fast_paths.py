@@ -127,3 +127,19 @@ def test_store_lookups_skip_the_guard_only_for_columns_it_never_concerns(store):
         with pytest.raises(RuntimeError, match="leakage"):
             store.gather([valid], np.array([3]))
     store.gather([valid], np.array([3]))
+
+
+def test_first_rows_kept_while_appending_equal_the_unique_rule(c10_problem, rng):
+    """History keeps the first row of each distinct key as batches are appended (NEvoNAS reads its novelty archive
+    every generation): the same rows as np.unique's first indices, sorted, with repeats inside and across batches."""
+    from nasbench_eval.search.history import History
+
+    for _ in range(200):
+        h = History(c10_problem)
+        for _ in range(int(rng.integers(1, 8))):
+            keys = rng.integers(0, 30, int(rng.integers(0, 6)))
+            archs = c10_problem.space.from_key(keys).reshape(len(keys), 6)
+            zeros = np.zeros(len(keys))
+            h.append(archs, Evaluation({m: zeros for m in h.metrics}, zeros, zeros.astype(bool)), keys=keys.tolist())
+            _, first = np.unique(np.asarray(h.key_list, dtype=np.int64), return_index=True)
+            assert np.array_equal(h.first_rows(), np.sort(first))

@@ -26,6 +26,7 @@ class History:
         self._batch: list[int] = []
         self.n_batches = 0
         self._last: dict[int, int] = {}  # key -> last row holding it
+        self._first: list[int] = []  # rows of the first evaluation of each distinct key, in order
         self._cache: dict[str, object] = {}
 
     # ------------------------------------------------------------------ recording
@@ -44,8 +45,10 @@ class History:
         self._cached.extend(evaluation.cached.tolist())
         self._batch.extend([self.n_batches] * n)
         self.n_batches += 1
-        last = self._last
+        last, first = self._last, self._first
         for i, k in enumerate(keys):
+            if k not in last:
+                first.append(row + i)
             last[k] = row + i
         if self._cache:
             self._cache.clear()
@@ -76,11 +79,8 @@ class History:
         return todo
 
     def first_rows(self) -> np.ndarray:
-        """Rows of the first evaluation of each distinct key, in evaluation order."""
-        if "first" not in self._cache:
-            _, idx = np.unique(np.asarray(self.key_list, dtype=np.int64), return_index=True)
-            self._cache["first"] = np.sort(idx)
-        return self._cache["first"]
+        """Rows of the first evaluation of each distinct key, in evaluation order (kept as rows are appended)."""
+        return self._get("first", lambda: np.asarray(self._first, dtype=np.int64))
 
     # ------------------------------------------------------------------ columns (whole record)
     def _get(self, name, build):
