@@ -108,14 +108,15 @@ class NEvoNAS(Algorithm):
     def novelty(self, archs: np.ndarray, archive: np.ndarray | None = None) -> np.ndarray:
         """Mean distance to the ``k_nearest`` nearest of {the batch except itself} U {the archive} (default: every
         distinct genotype in the history)."""
+        from nasbench_eval.spaces import pairwise_distance
+
         n = len(archs)
         arch = self.archive() if archive is None else np.asarray(archive)
-        d_self = np.asarray(self.space.distance(archs[:, None], archs[None, :]), dtype=float).reshape(n, n)
+        d_self = pairwise_distance(self.space, archs, archs)
         np.fill_diagonal(d_self, np.inf)
         parts = [d_self]
         if len(arch):
-            parts.append(np.asarray(self.space.distance(archs[:, None], arch[None, :]), dtype=float)
-                         .reshape(n, len(arch)))
+            parts.append(pairwise_distance(self.space, archs, arch))
         D = np.concatenate(parts, axis=1)
         k = min(self._k, D.shape[1] - 1)  # each row holds one inf (itself)
         if k <= 0:

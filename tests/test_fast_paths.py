@@ -143,3 +143,22 @@ def test_first_rows_kept_while_appending_equal_the_unique_rule(c10_problem, rng)
             h.append(archs, Evaluation({m: zeros for m in h.metrics}, zeros, zeros.astype(bool)), keys=keys.tolist())
             _, first = np.unique(np.asarray(h.key_list, dtype=np.int64), return_index=True)
             assert np.array_equal(h.first_rows(), np.sort(first))
+
+
+def test_pairwise_jaccard_equals_the_broadcast_distance(rng):
+    """NEvoNAS's novelty takes its distance matrices from one product of one-hot matrices: bit for bit the
+    broadcast ``jaccard_distance`` (identical, disjoint and partly equal archs; an empty archive); a space without a
+    ``pairwise_distance`` (DARTS) broadcasts its ``distance``."""
+    from nasbench_eval.spaces import get_space, pairwise_distance
+
+    for _ in range(300):
+        A = rng.integers(0, nb201.N_OPS, (int(rng.integers(1, 25)), nb201.N_EDGES))
+        B = np.concatenate([A[: int(rng.integers(0, len(A) + 1))],
+                            rng.integers(0, nb201.N_OPS, (int(rng.integers(0, 40)), nb201.N_EDGES))])
+        want = np.asarray(nb201.jaccard_distance(A[:, None], B[None, :]), dtype=float).reshape(len(A), len(B))
+        got = pairwise_distance(NB201Space(), A, B)
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()
+    darts = get_space("darts")
+    D = darts.random(rng, 5)
+    want = np.asarray(darts.distance(D[:, None], D[None, :]), dtype=float).reshape(5, 5)
+    assert np.array_equal(pairwise_distance(darts, D, D), want)

@@ -3,7 +3,9 @@
 Protocol (duck-typed; :class:`NB201Space` here, ``DartsSpace`` in :mod:`nasbench_eval.spaces.darts`):
 ``name``, ``n_edges`` x ``n_ops`` (shape of an architecture-parameter matrix alpha), ``arch_shape`` (native integer
 encoding), ``decode_alpha``, ``alpha_hat``, ``random``, ``to_string``, ``parse``, ``key``, ``distance``,
-``n_choices`` (values per position of the native encoding, for discrete operators) and ``is_valid``.
+``n_choices`` (values per position of the native encoding, for discrete operators) and ``is_valid``; optionally
+``pairwise_distance(A, B)`` (the ``(len(A), len(B))`` matrix of ``distance``, computed faster; see
+:func:`pairwise_distance`).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class NB201Space:
     to_string = staticmethod(nb201.format_arch)
     parse = staticmethod(nb201.parse_arch)
     distance = staticmethod(nb201.jaccard_distance)
+    pairwise_distance = staticmethod(nb201.pairwise_jaccard)
 
     @staticmethod
     def alpha_hat(archs) -> np.ndarray:
@@ -59,6 +62,15 @@ class NB201Space:
         return "NB201Space()"
 
 
+def pairwise_distance(space, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``space.distance`` of every architecture of ``A`` with every one of ``B``, an ``(len(A), len(B))`` float
+    matrix: the space's own ``pairwise_distance`` when it has one, else ``distance`` broadcast over the pairs."""
+    fast = getattr(space, "pairwise_distance", None)
+    if fast is not None:
+        return np.asarray(fast(A, B), dtype=float)
+    return np.asarray(space.distance(A[:, None], B[None, :]), dtype=float).reshape(len(A), len(B))
+
+
 def get_space(name: str):
     from ..errors import unknown
 
@@ -71,4 +83,4 @@ def get_space(name: str):
     raise unknown("search space", name, ["nb201", "darts"])
 
 
-__all__ = ["NB201Space", "get_space", "nb201"]
+__all__ = ["NB201Space", "get_space", "nb201", "pairwise_distance"]

@@ -236,6 +236,22 @@ def jaccard_distance(a, b) -> np.ndarray | float:
     return float(d) if np.ndim(d) == 0 else d
 
 
+def pairwise_jaccard(a, b) -> np.ndarray:
+    """:func:`jaccard_distance` of every op tuple of ``a`` ``(n, 6)`` with every one of ``b`` ``(m, 6)``, as an
+    ``(n, m)`` matrix: the same numbers, the equal-edge counts taken from one product of one-hot matrices (exact:
+    whole numbers up to 6) instead of an ``(n, m, 6)`` comparison (NEvoNAS's novelty against its archive, each
+    generation)."""
+    A, B = _as_ops(a), _as_ops(b)
+    if A.ndim != 2 or B.ndim != 2:
+        raise InvalidArchError(f"pairwise_jaccard takes two (n, {N_EDGES}) arrays; got {A.shape} and {B.shape}")
+    c = _flat_onehot(A) @ _flat_onehot(B).T
+    return 1.0 - c / (2 * N_EDGES - c)
+
+
+def _flat_onehot(ops: np.ndarray) -> np.ndarray:
+    return (ops[:, :, None] == np.arange(N_OPS)).reshape(len(ops), N_EDGES * N_OPS).astype(np.float64)
+
+
 def random_ops(rng: np.random.Generator, n: int | None = None) -> np.ndarray:
     """Uniformly random op tuple(s) drawn from the given Generator."""
     shape = (N_EDGES,) if n is None else (n, N_EDGES)
@@ -245,5 +261,6 @@ def random_ops(rng: np.random.Generator, n: int | None = None) -> np.ndarray:
 __all__ = [
     "OPS", "EDGES", "N_EDGES", "N_OPS", "N_ARCHS", "parse_arch", "format_arch", "ops_to_index", "index_to_ops",
     "arch_to_index", "index_to_arch", "ops_to_onehot", "onehot_to_ops", "decode_alpha", "to_index",
-    "is_disconnected", "isomorphism_class", "neighbours", "edge_distance", "jaccard_distance", "random_ops",
+    "is_disconnected", "isomorphism_class", "neighbours", "edge_distance", "jaccard_distance", "pairwise_jaccard",
+    "random_ops",
 ]
