@@ -141,19 +141,23 @@ def test_duplicates_by_integer_codes_equal_pymoos_distance_rule():
 
 def test_crowding_distance_equals_pymoos_bit_for_bit():
     """Our crowding distance (the driver no longer imports pymoo's, which pulls in scipy.spatial) gives pymoo's
-    ``calc_crowding_distance`` numbers exactly: ties, equal columns (0 range), signed zeros, huge stand-ins, 1-3
-    objectives, fronts of every small size."""
+    ``calc_crowding_distance`` numbers exactly, on both of its paths (plain Python up to 32 points, arrays above):
+    ties, equal columns (0 range), signed zeros, huge stand-ins, sums whose order shows, ranges that overflow, 1-3
+    objectives, fronts of every size up to 60."""
     from pymoo.operators.survival.rank_and_crowding.metrics import calc_crowding_distance
 
     from nasbench_eval.problems.pareto import crowding_distance
 
     rng = np.random.default_rng(3)
-    for trial in range(4000):
-        n, m = int(rng.integers(1, 40)), int(rng.integers(1, 4))
+    for trial in range(5000):
+        n, m = int(rng.integers(1, 60)), int(rng.integers(1, 4))
         F = [rng.random((n, m)), rng.integers(0, 3, (n, m)).astype(float),
-             rng.choice([0.0, -0.0, 1.5, 1e30, -1e-300], size=(n, m))][trial % 3]
+             rng.choice([0.0, -0.0, 1.5, 1e30, -1e-300], size=(n, m)),
+             rng.choice([1e16, 1.0, 2.0, 3e15, -0.0], size=(n, m)),  # sums whose order shows in the last bit
+             rng.choice([1e308, -1e308, 0.0, 5.0], size=(n, m))][trial % 5]  # ranges that overflow to inf
         if trial % 5 == 0:
             F[:, 0] = 2.0  # one objective with no range
-        want = np.full(n, np.inf) if n <= 2 else calc_crowding_distance(F.copy())
-        got = crowding_distance(F)
+        with np.errstate(over="ignore", invalid="ignore"):  # the overflowing ranges warn in both
+            want = np.full(n, np.inf) if n <= 2 else calc_crowding_distance(F.copy())
+            got = crowding_distance(F)
         assert got.tobytes() == want.tobytes(), (F, got, want)

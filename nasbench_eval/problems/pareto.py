@@ -2,6 +2,8 @@
 re-exported as ``nasbench_eval.search.non_dominated``)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _CHUNK = 1 << 20  # pairwise comparisons per block in the general case (bounds the memory of one block)
@@ -50,11 +52,16 @@ def crowding_distance(F: np.ndarray) -> np.ndarray:
     gap between a point's two neighbours in that objective's stable sort, over the objective's range; boundary points
     get inf, an objective whose values are all equal adds 0; the sum over objectives is divided by m. A front of one
     or two points is all inf. The numbers are pymoo 0.6's ``calc_crowding_distance`` ("cd") bit for bit (checked in
-    the tests), computed without its import of scipy.spatial."""
+    the tests), computed without its import of scipy.spatial; a small front of finite values is done in plain Python
+    (the same IEEE operations in the same order: a numpy call costs more than the whole front)."""
     F = np.array(F, dtype=float)
     n, m = F.shape
     if n <= 2:
         return np.full(n, np.inf)
+    if n <= _SMALL_FRONT and np.isfinite(F).all():
+        total = _crowding_small(F.tolist(), n, m)
+        if total is not None:
+            return np.array(total) / m
     order = np.argsort(F, axis=0, kind="stable")
     cols = np.arange(m)
     ranked = F[order, cols]  # each column in ascending order
@@ -69,3 +76,26 @@ def crowding_distance(F: np.ndarray) -> np.ndarray:
     per_obj = np.empty((n, m))
     per_obj[order, cols] = below + above  # back to the rows' order
     return per_obj.sum(axis=1) / m
+
+
+_SMALL_FRONT = 32  # up to this many points the plain-Python crowding distance is the faster one
+
+
+def _crowding_small(rows: list[list[float]], n: int, m: int) -> list[float] | None:
+    """Per point, the sum over objectives of (gap below + gap above) / range, accumulated from 0.0 objective by
+    objective as numpy's row sum does; None when a range overflows (the array form turns inf / inf into 0 there)."""
+    inf = math.inf
+    total = [0.0] * n
+    for j in range(m):
+        col = [r[j] for r in rows]
+        span = max(col) - min(col)
+        if span == 0:  # every gap / nan -> 0: adds nothing
+            continue
+        if not math.isfinite(span):
+            return None
+        order = sorted(range(n), key=col.__getitem__)  # stable, as argsort(kind="stable")
+        for k, i in enumerate(order):
+            below = (col[i] - col[order[k - 1]]) / span if k else inf
+            above = (col[order[k + 1]] - col[i]) / span if k < n - 1 else inf
+            total[i] += below + above
+    return total
