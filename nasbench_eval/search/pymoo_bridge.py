@@ -313,14 +313,21 @@ class PymooAskTell:
             pool["F"][rows] = self.pool_objectives(pool["F"][rows])
         F = pool["F"][rows].astype(float, copy=False)
         survivors: list = []
+        ranked, rank, crowding = [], [], []  # written into the pool once (a single objective gives many tiny fronts)
         for k, front in enumerate(self._nds.do(F, n_stop_if_ranked=n_survive)):
-            cd = crowding_distance(F[front, :])
-            keep = np.arange(len(front))
-            if len(survivors) + len(front) > n_survive:
-                n_remove = len(survivors) + len(front) - n_survive
-                keep = randomized_argsort(cd, order="descending", method="numpy",
+            members = front.tolist()
+            cd = [math.inf] * len(members) if len(members) <= 2 else crowding_distance(F[front, :]).tolist()
+            if len(survivors) + len(members) > n_survive:
+                n_remove = len(survivors) + len(members) - n_survive
+                keep = randomized_argsort(np.array(cd), order="descending", method="numpy",
                                           random_state=self.random_state)[:-n_remove]
-            pool["rank"][rows[front]] = k
-            pool["crowding"][rows[front]] = cd
-            survivors.extend(front[keep])
+                survivors.extend(front[keep].tolist())
+            else:
+                survivors.extend(members)
+            ranked.extend(members)
+            rank.extend([k] * len(members))
+            crowding.extend(cd)
+        at = rows[np.asarray(ranked, dtype=np.int64)]
+        pool["rank"][at] = rank
+        pool["crowding"][at] = crowding
         return rows[np.asarray(survivors, dtype=np.int64)]
