@@ -161,23 +161,3 @@ def test_crowding_distance_equals_pymoos_bit_for_bit():
             want = np.full(n, np.inf) if n <= 2 else calc_crowding_distance(F.copy())
             got = crowding_distance(F)
         assert got.tobytes() == want.tobytes(), (F, got, want)
-
-
-def test_tournaments_on_arrays_equal_the_plain_python_rule():
-    """Many tournaments are decided on arrays, a few in plain Python: the same winners and the same random draws
-    (ties broken one by one in tournament order), with infeasible members, equal violations, dominance in 1-3
-    objectives, equal objectives and equal or NaN crowding."""
-    import copy
-
-    ops, n_var, xu = _operators("integer")
-    rng = np.random.default_rng(7)
-    for trial in range(300):
-        n_pop, n_obj = int(rng.integers(2, 30)), int(rng.integers(1, 4))
-        ours = PymooAskTell(pop_size=n_pop, n_var=n_var, xl=np.zeros(n_var), xu=xu, n_obj=n_obj,
-                            rng=np.random.default_rng(trial), decode=lambda X: X, **ops)
-        ours.pop = {"CV": rng.choice([0.0, 0.0, 0.5, 2.0], n_pop), "F": rng.integers(0, 3, (n_pop, n_obj)) * 1.0,
-                    "crowding": rng.choice([0.1, 0.7, np.inf, np.nan], n_pop)}
-        A, B = rng.integers(0, n_pop, (2, int(rng.integers(1, 60))))
-        twin = copy.deepcopy(ours)
-        assert np.array_equal(ours._tournament_rows(A, B), twin._tournament_arrays(A, B))
-        assert ours.random_state.random() == twin.random_state.random()

@@ -39,7 +39,6 @@ from ..problems.pareto import crowding_distance
 BAD = 1e15
 EPSILON = 1e-16  # pymoo's DefaultDuplicateElimination: a distance <= EPSILON is a duplicate
 MAX_MATINGS = 100  # pymoo's Mating(n_max_iterations=100) in GeneticAlgorithm
-TOURNAMENT_ARRAYS = 8  # from this many tournaments on, they are decided on arrays (fewer: plain Python is faster)
 
 
 @lru_cache(maxsize=64)
@@ -174,22 +173,16 @@ class PymooAskTell:
     def _tournament(self, n_matings: int) -> np.ndarray:
         """pymoo's TournamentSelection(pressure 2) with NSGA-II's ``binary_tournament`` ("comp_by_dom_and_crowding"):
         less violation wins if either is infeasible, else domination, else larger crowding; ties (and NaN) drawn at
-        random in tournament order, one ``choice`` each, as pymoo."""
+        random in tournament order, one ``choice`` each, as pymoo. Plain Python over the population's rows (most
+        matings ask for one or two tournaments)."""
         from pymoo.util.misc import random_permutations
 
-        n_pop = len(self.pop["CV"])
-        n_random = n_matings * self.crossover.n_parents * 2
-        P = random_permutations(math.ceil(n_random / n_pop), n_pop, random_state=self.random_state)[:n_random]
-        decide = self._tournament_rows if n_random < 2 * TOURNAMENT_ARRAYS else self._tournament_arrays
-        return np.asarray(decide(P[0::2], P[1::2]), dtype=np.int64).reshape(n_matings, self.crossover.n_parents)
-
-    def _tournament_rows(self, A: np.ndarray, B: np.ndarray) -> list[int]:
-        """The winners of tournaments ``A[i]`` vs ``B[i]`` in plain Python over the population's rows (a mating
-        after the first of a generation mostly asks for one or two)."""
         rs = self.random_state
         cv, F, cd = self._rows()
+        n_random = n_matings * self.crossover.n_parents * 2
+        P = random_permutations(math.ceil(n_random / len(cv)), len(cv), random_state=rs)[:n_random]
         S = []
-        for a, b in zip(A.tolist(), B.tolist()):
+        for a, b in zip(P[0::2].tolist(), P[1::2].tolist()):
             ca, cb = cv[a], cv[b]
             if ca > 0.0 or cb > 0.0:  # less violation wins
                 va, vb = cb, ca
@@ -205,20 +198,7 @@ class PymooAskTell:
                 else:
                     va, vb = cd[a], cd[b]
             S.append(a if va > vb else b if va < vb else int(rs.choice([a, b])))
-        return S
-
-    def _tournament_arrays(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-        """The same winners decided on arrays; only the ties are drawn, one by one in tournament order."""
-        cv, F, cd = self.pop["CV"], self.pop["F"], self.pop["crowding"]
-        ca, cb = cv[A], cv[B]
-        a_better, b_better = (F[A] < F[B]).any(axis=1), (F[B] < F[A]).any(axis=1)
-        infeasible, dominates = (ca > 0.0) | (cb > 0.0), a_better != b_better
-        a_wins = np.where(infeasible, cb > ca, np.where(dominates, a_better, cd[A] > cd[B]))
-        b_wins = np.where(infeasible, cb < ca, np.where(dominates, b_better, cd[A] < cd[B]))
-        S = np.where(a_wins, A, B)
-        for i in np.flatnonzero(~a_wins & ~b_wins).tolist():
-            S[i] = int(self.random_state.choice([int(A[i]), int(B[i])]))
-        return S
+        return np.array(S, dtype=np.int64).reshape(n_matings, self.crossover.n_parents)
 
     def _rows(self) -> tuple[list, list, list]:
         """(violation, objective rows, crowding) of the population as Python lists (built once per generation)."""
