@@ -50,13 +50,15 @@ def test_ray_address_comes_from_the_flag_then_the_environment(monkeypatch):
         get_backend("joblib", address="auto")
 
 
-def _free_ports(n: int) -> list[int]:
+def _free_ports(n: int, avoid: range = range(0)) -> list[int]:
+    """``n`` distinct free ports outside ``avoid`` (the worker-port ranges: Ray refuses a port used twice)."""
     socks, ports = [], []
-    for _ in range(n):
+    while len(ports) < n:
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         socks.append(s)
-        ports.append(s.getsockname()[1])
+        if s.getsockname()[1] not in avoid:
+            ports.append(s.getsockname()[1])
     for s in socks:
         s.close()
     return ports
@@ -95,8 +97,8 @@ def two_node_cluster(tmp_path, store, monkeypatch):
     env = {**os.environ, "NASBENCH_EVAL_STORE": str(store.path), "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_AUTH_MODE": "disabled"}
     env.pop("RAY_ADDRESS", None)
-    gcs, *ports = _free_ports(15)
     lo = random.Random(os.getpid()).randrange(20000, 50000, 200)
+    gcs, *ports = _free_ports(15, avoid=range(lo, lo + 200))
 
     def node_ports(k: int) -> list[str]:
         p = ports[7 * k:7 * k + 7]
