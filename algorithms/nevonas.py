@@ -33,6 +33,7 @@ import numpy as np
 from nasbench_eval.search import Algorithm
 from nasbench_eval.search.params import Interval, Optional, Options
 from nasbench_eval.search.selection import deb_best
+from nasbench_eval.spaces import pairwise_distance
 
 OBJECTIVES = ("both", "novelty", "accuracy")
 
@@ -108,8 +109,6 @@ class NEvoNAS(Algorithm):
     def novelty(self, archs: np.ndarray, archive: np.ndarray | None = None) -> np.ndarray:
         """Mean distance to the ``k_nearest`` nearest of {the batch except itself} U {the archive} (default: every
         distinct genotype in the history)."""
-        from nasbench_eval.spaces import pairwise_distance
-
         n = len(archs)
         arch = self.archive() if archive is None else np.asarray(archive)
         d_self = pairwise_distance(self.space, archs, archs)
