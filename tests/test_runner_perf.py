@@ -275,7 +275,7 @@ def test_text_columns_are_coded_as_pandas_codes_them():
     else (missing values, numpy strings, mixed objects) goes to pandas. Both ways give pandas' answers."""
     import pandas as pd
 
-    from nasbench_eval.runner.parts import _factorize, column_kind, conform_columns
+    from nasbench_eval.runner.columns import _factorize, column_kind, conform_columns
 
     rng = np.random.default_rng(0)
     words = np.array(["b", "a", "", "c c", "ä", "a"], dtype=object)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._io import jsonable
+
+if TYPE_CHECKING:  # run_cell's DataFrames only: a cell makes numpy columns and a worker never imports pandas
+    import pandas as pd
 
 WALL_COLUMNS = ("wall_seconds",)  # the only non-deterministic columns (excluded from bit-identity checks)
 BASE_EVAL_COLUMNS = ("cell", "algorithm", "problem", "seed", "eval", "batch", "key", "cost", "cum_cost", "cached",

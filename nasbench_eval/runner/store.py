@@ -52,23 +52,8 @@ from .._io import (
     sha256_file,
 )
 from .cell import WALL_COLUMNS
-from .parts import (
-    CELL_RE,
-    CHUNK_FORMAT,
-    CHUNK_RE,
-    PART_SUMS,
-    TABLES,
-    Part,
-    ResultStoreError,
-    as_columns,
-    concat_conformed,
-    merge_table,
-    parquet_rows,
-    read_chunk_index,
-    save_columns,
-    table_kinds,
-    unified,
-)
+from .columns import CHUNK_FORMAT, ResultStoreError, as_columns, concat_conformed, save_columns, table_kinds, unified
+from .parts import CELL_RE, CHUNK_RE, PART_SUMS, TABLES, Part, merge_table, parquet_rows, read_chunk_index
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -216,7 +201,7 @@ class ResultStore:
 
     def write_chunk(self, items: list[tuple[int, dict]]) -> list[int]:
         """Save finished cells ``[(cell_id, {"evaluations", "runs", "chosen"}), ...]`` (each table a dict of numpy
-        columns or a DataFrame, :func:`~.parts.as_columns`) as one chunk folder, atomically; returns the saved cell
+        columns or a DataFrame, :func:`~.columns.as_columns`) as one chunk folder, atomically; returns the saved cell
         ids. Each table is one ``.npz`` file of all the cells' rows (cell order), its columns unified over the
         chunk's cells; each cell's own columns and kinds go to the index."""
         if not items:
