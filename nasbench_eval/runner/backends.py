@@ -69,33 +69,6 @@ def run_joblib(work, budget, jobs: int = 2, out=None) -> Iterator:
         yield from done
 
 
-def start_workers(backend: str, jobs: int):
-    """Start the worker processes of ``backend`` now, so that they boot (Python, joblib, numpy, the runner) while
-    the driver opens the result folder: the start of two fresh loky workers is the largest fixed cost of a short
-    parallel run. Returns a function that waits until they are up (call it before running the
-    cells: the backend's ``Parallel`` then reuses them), or None when there is nothing to start."""
-    if backend != "joblib" or jobs < 2:
-        return None
-    from joblib import Parallel, delayed
-
-    booting = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
-        delayed(_boot)() for _ in range(jobs))
-
-    def wait(quiet: bool = False) -> None:
-        try:
-            list(booting)  # a second call finds the generator exhausted
-        except Exception:  # noqa: BLE001 - quiet: on the way out of a failed run, its own error is the one to see
-            if not quiet:
-                raise
-
-    return wait
-
-
-def _boot() -> None:
-    """A worker's start: unpickling this function imports the runner (numpy, the cell code); the benchmark store is
-    opened by the first cell that reads it (live cells may not)."""
-
-
 def _tasks(work: list, jobs: int, per_worker: int = 4) -> list[list]:
     """Guided scheduling: each task takes 1 / (per_worker x jobs) of the cells still unassigned (at most
     ``CHUNK_CELLS``, at least 1), in canonical order."""

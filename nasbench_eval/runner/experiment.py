@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from .backends import get_backend, start_workers
+from .backends import get_backend
 from .spec import Spec, check_problems, load_spec
 from .provenance import changes, collect, refusal_message
 from .._io import folder_lock
@@ -45,22 +45,14 @@ def run_experiment(spec: Spec | str | Path, out, backend: str = "serial", jobs: 
     runner = get_backend(backend, **(backend_options or {}))
     t0 = time.perf_counter()
     check_problems(spec)
-    workers_up = start_workers(backend, jobs)  # they boot while the result folder is opened
-    try:
-        prov = collect(spec)
-        store = ResultStore(out)
-        store.claim()  # only an empty folder or our own result folder is written into
-        with folder_lock(store.out, "run"):  # a second run on the same folder is refused, not interleaved
-            return _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_code_change, prov,
-                               t0, workers_up)
-    except BaseException:
-        if workers_up is not None:
-            workers_up(quiet=True)  # let them finish booting: joblib would warn about cancelled tasks
-        raise
+    prov = collect(spec)
+    store = ResultStore(out)
+    store.claim()  # only an empty folder or our own result folder is written into
+    with folder_lock(store.out, "run"):  # a second run on the same folder is refused, not interleaved
+        return _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_code_change, prov, t0)
 
 
-def _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_code_change, prov, t0,
-                workers_up=None) -> dict:
+def _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_code_change, prov, t0) -> dict:
     from ..tables.locate import get_store
 
     # the content hash computed (and checked) when the store was opened, not the one its metadata claims; folders
@@ -80,8 +72,6 @@ def _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_
         from tqdm.auto import tqdm
 
         bar = tqdm(total=spec.n_cells, initial=len(done), desc=spec.name, unit="cell")
-    if workers_up is not None:
-        workers_up()
     t_write = 0.0
     t_run0 = time.perf_counter()
     writer = ChunkWriter(store)  # in-process and Ray cells: streamed into chunks here
