@@ -90,3 +90,51 @@ def test_refit_schedule_fits_geometrically_and_scores_the_whole_space(c10_proble
     assert fits == [40, 60, 90, 135]  # refit once the evaluated set grew by 50 %
     assert all(len(p) == c10_problem.space.size for p in scored)  # one scoring of the whole space per fit
     assert len(set(algo.history.keys.tolist())) == len(algo.history) == 150
+
+
+def _sklearn_forest(X, y, X_score, n_trees, seed):
+    from sklearn.ensemble import RandomForestClassifier
+
+    rf = RandomForestClassifier(n_estimators=n_trees, random_state=seed, n_jobs=1).fit(X, y)
+    return rf.predict_proba(X_score)[:, list(rf.classes_).index(True)]
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_forest_proba_is_sklearns_forest_bit_for_bit(case):
+    """The lean forest gives RandomForestClassifier's probabilities exactly: one-hot NB201 data of RMI-NAS's sizes,
+    dense random features, few rows with duplicates, a single positive, float64 input, odd tree counts."""
+    from nasbench_eval.algorithms.rminas import _all_onehot, forest_proba
+
+    rng = np.random.default_rng(case)
+    if case < 4:
+        X_all = _all_onehot()
+        rows = rng.choice(len(X_all), size=int(rng.integers(40, 260)), replace=False)
+        X, y, X_score = X_all[rows], rng.random(len(rows)) < 0.1, X_all
+    elif case < 8:
+        n = int(rng.integers(3, 60))
+        X = rng.normal(size=(n, int(rng.integers(1, 12))))
+        X[rng.integers(0, n, n // 3)] = X[0]  # duplicated rows
+        y = rng.random(n) < 0.5
+        y[:2] = [True, False]
+        X_score = rng.normal(size=(200, X.shape[1]))
+    else:
+        X = (rng.random((30, 30)) < 0.2).astype(np.float64)
+        y = np.zeros(30, dtype=bool)
+        y[int(rng.integers(30))] = True  # one positive: most bootstraps miss it
+        X_score = (rng.random((500, 30)) < 0.2).astype(np.float64)
+    n_trees, seed = int(rng.integers(1, 40)), int(rng.integers(2**31 - 1))
+    got = forest_proba(X, y, X_score, n_trees, seed)
+    want = _sklearn_forest(X, y, X_score, n_trees, seed)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_forest_proba_without_the_tree_api_is_the_forest_itself(monkeypatch):
+    import nasbench_eval.algorithms.rminas as mod
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 5)), rng.random(50) < 0.3
+    fast = mod.forest_proba(X, y, X, 7, 11)
+    monkeypatch.setattr(mod, "_tree_api", lambda: None)
+    assert np.array_equal(mod.forest_proba(X, y, X, 7, 11), fast)
+    with pytest.raises(ValueError, match="both classes"):
+        mod.forest_proba(X, np.ones(50, dtype=bool), X, 7, 11)
