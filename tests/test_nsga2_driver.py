@@ -128,12 +128,19 @@ def test_duplicates_by_integer_codes_equal_pymoos_distance_rule():
                         decode=lambda X: X, **ops)
     rng = np.random.default_rng(1)
     ref = DefaultDuplicateElimination()
-    for trial in range(300):
-        X, P, O = (rng.integers(0, 3, size=(n, n_var)).astype(float) for n in (12, 15, rng.integers(0, 4)))
+    for trial in range(600):  # X of 1-4 rows (a mating's children: codes in plain Python) and of 5-12 (arrays)
+        X, P, O = (rng.integers(0, 3, size=(n, n_var)).astype(float)
+                   for n in (rng.integers(1, 5) if trial % 2 else rng.integers(5, 13), 15, rng.integers(0, 4)))
         if trial % 3 == 1:
-            X[rng.integers(len(X)), rng.integers(n_var)] = rng.choice([-0.0, 0.5, 1e-20, np.nan, 5.0, -1.0])
+            X[rng.integers(len(X)), rng.integers(n_var)] = rng.choice([-0.0, 0.5, 1e-20, np.nan, np.inf, 5.0, -1.0])
         if trial % 3 == 2:
             P[rng.integers(len(P)), rng.integers(n_var)] = rng.choice([np.nan, 4.0 + 1e-15, 2.0])
+        if trial % 5 == 3 and len(O):
+            O[rng.integers(len(O)), rng.integers(n_var)] = rng.choice([-np.inf, 0.25, -0.0])
+        if trial % 7 == 0:  # one past the upper bound, whose code would collide with a carry: [a, 5, ..] ~ [a + 1, 0, ..]
+            j = int(rng.integers(1, n_var))
+            X[0, j], X[0, j - 1] = 5.0, 0.0
+            P[0], P[0, j - 1], P[0, j] = X[0], 1.0, 0.0
         want = ref.do(Population.new("X", X), Population.new("X", P), Population.new("X", O)).get("X")
         got = ours._unique(X, P, O)
         assert np.array_equal(got, want.reshape(-1, n_var), equal_nan=True)

@@ -34,11 +34,12 @@ def _same(a, b) -> bool:
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # pymoo's discarded branch; ours skips it
-@pytest.mark.parametrize("block", range(8))
-def test_sbx_is_pymoos_sbx(block):
+@pytest.mark.parametrize("kernel", ["_sbx_python", "_sbx_numpy"])
+@pytest.mark.parametrize("block", range(4))
+def test_sbx_is_pymoos_sbx(block, kernel):
     from pymoo.operators.crossover.sbx import SBX
 
-    for seed in range(block * 250, (block + 1) * 250):
+    for seed in range(block * 500, (block + 1) * 500):
         problem, X, rng = _case(seed)
         op = SBX(prob_var=float(rng.choice([0.5, 1.0, rng.random()])), eta=float(rng.uniform(1.5, 30)),
                  prob_exch=float(rng.choice([1.0, rng.random()])), prob_bin=float(rng.choice([0.5, rng.random()])),
@@ -47,16 +48,17 @@ def test_sbx_is_pymoos_sbx(block):
         assert params is not None
         want_rs, got_rs = np.random.default_rng(seed), np.random.default_rng(seed)
         want = op._do(problem, X, random_state=want_rs)
-        got = K.sbx(X, problem.xl, problem.xu, params, op.n_offsprings, got_rs)
+        got = getattr(K, kernel)(X, problem.xl, problem.xu, params, op.n_offsprings, got_rs)
         assert _same(got, want), seed
         assert got_rs.bit_generator.state == want_rs.bit_generator.state, seed  # the same draws
 
 
-@pytest.mark.parametrize("block", range(8))
-def test_pm_is_pymoos_polynomial_mutation(block):
+@pytest.mark.parametrize("kernel", ["_pm_python", "_pm_numpy"])
+@pytest.mark.parametrize("block", range(4))
+def test_pm_is_pymoos_polynomial_mutation(block, kernel):
     from pymoo.operators.mutation.pm import PM
 
-    for seed in range(block * 250, (block + 1) * 250):
+    for seed in range(block * 500, (block + 1) * 500):
         problem, X, rng = _case(seed)
         prob_var = None if seed % 4 == 0 else float(rng.choice([0.2, 1.0, rng.random()]))
         op = PM(eta=float(rng.uniform(1.5, 30)), prob_var=prob_var)
@@ -64,9 +66,23 @@ def test_pm_is_pymoos_polynomial_mutation(block):
         assert params is not None
         want_rs, got_rs = np.random.default_rng(seed), np.random.default_rng(seed)
         want = op._do(problem, X[0], random_state=want_rs)
-        got = K.pm(X[0], problem.xl, problem.xu, params, got_rs)
+        got = getattr(K, kernel)(X[0], problem.xl, problem.xu, params, got_rs)
         assert _same(got, want), seed
         assert got_rs.bit_generator.state == want_rs.bit_generator.state, seed
+
+
+def test_small_batches_take_the_python_path_large_ones_numpy(monkeypatch):
+    from pymoo.core.problem import Problem
+
+    calls = []
+    for name in ("_sbx_python", "_sbx_numpy", "_pm_python", "_pm_numpy"):
+        monkeypatch.setattr(K, name, lambda *a, _n=name: calls.append(_n))
+    p = Problem(n_var=6, xl=np.zeros(6), xu=np.full(6, 4.0))
+    for n in (1, K.SMALL_SBX // 6, K.SMALL_SBX // 6 + 1):
+        K.sbx(np.zeros((2, n, 6)), p.xl, p.xu, (15.0, 0.5, 1.0, 0.5), 2, None)
+    for n in (1, K.SMALL_PM // 6, K.SMALL_PM // 6 + 1):
+        K.pm(np.zeros((n, 6)), p.xl, p.xu, (20.0, 0.2), None)
+    assert calls == ["_sbx_python"] * 2 + ["_sbx_numpy"] + ["_pm_python"] * 2 + ["_pm_numpy"]
 
 
 def test_only_pymoos_own_operators_with_constant_parameters_run_as_kernels():

@@ -64,6 +64,13 @@ def _radix(xl, xu) -> tuple:
     return lo, span, np.cumprod(np.concatenate([[1], span[::-1][:-1]]))[::-1].astype(np.int64)
 
 
+def _get(param, n: int):
+    """pymoo's ``get(param, size=n)``: a parameter's values for ``n`` matings or individuals."""
+    from pymoo.core.variable import get
+
+    return get(param, size=n)
+
+
 def finite(a, bad: float = BAD) -> np.ndarray:
     """``a`` as floats with every non-finite value replaced by the stand-in ``bad`` (see the module docstring)."""
     a = np.asarray(a, dtype=float)
@@ -95,6 +102,7 @@ class PymooAskTell:
         self.decode, self.bad = decode, float(bad)
         self._nds = NonDominatedSorting()  # RankAndCrowding's default sorting
         self._radix = _radix(self.problem.xl, self.problem.xu)
+        self._radix_lists = tuple(None if a is None else np.asarray(a).tolist() for a in self._radix)
         # pymoo's SBX / PM with constant parameters run as pymoo_kernels (the same numbers, fewer numpy calls)
         self._sbx = pymoo_kernels.sbx_params(crossover)
         self._pm = pymoo_kernels.pm_params(mutation, int(n_var))
@@ -106,6 +114,7 @@ class PymooAskTell:
         self.terminated = False
         self.pop: dict[str, np.ndarray] = {}  # columns: X, F, CV, rank, crowding and the algorithm's data
         self._pop_rows: tuple | None = None
+        self._pop_codes: list | None | bool = False  # False: not computed for this population yet
         self.pending: np.ndarray | None = None  # X of the generation asked and not yet told
         self.pending_archs: np.ndarray | None = None
 
@@ -139,7 +148,7 @@ class PymooAskTell:
             pool, n_survive = {k: np.concatenate([self.pop[k], new[k]]) for k in new}, self.pop_size
         survivors = self._survive(pool, n_survive)
         self.pop = {k: v[survivors] for k, v in pool.items()}
-        self._pop_rows = None
+        self._pop_rows, self._pop_codes = None, False
         self.generation += 1
         if self.generations is not None and self.generation >= self.generations:
             self.terminated = True
@@ -216,50 +225,53 @@ class PymooAskTell:
 
     def _cross(self, parents: np.ndarray) -> np.ndarray:
         """pymoo's Crossover.do, then the operator's own vtype cast and repair (Operator.__call__)."""
-        from pymoo.core.variable import get
-
         cx, rs = self.crossover, self.random_state
-        X = np.swapaxes(self.pop["X"][parents], 0, 1)  # (n_parents, n_matings, n_var)
+        X = np.swapaxes(self.pop["X"][parents], 0, 1)  # (n_parents, n_matings, n_var), a new array
         if cx.vtype is not None:
-            X = X.astype(cx.vtype)
+            X = X.astype(cx.vtype, copy=False)
         n_matings = X.shape[1]
-        Xp = np.empty((cx.n_offsprings, n_matings, X.shape[2]), dtype=X.dtype)
-        cross = rs.random(n_matings) < (get(cx.prob, size=n_matings) if self._prob_cx is None else self._prob_cx)
+        shape = (cx.n_offsprings, n_matings, X.shape[2])
+        cross = rs.random(n_matings) < (self._prob_cx if self._prob_cx is not None else _get(cx.prob, n_matings))
+        Q = None
         if cross.any():
             if self._sbx is not None:
                 Q = pymoo_kernels.sbx(X, self.problem.xl, self.problem.xu, self._sbx, cx.n_offsprings, rs)
             else:
                 Q = np.asarray(cx._do(self.problem, X, random_state=rs))
-            Xp[:, cross] = Q[:, cross]
-        for k in np.flatnonzero(~cross):
-            if cx.n_offsprings < cx.n_parents:
-                s = rs.choice(np.arange(cx.n_parents), size=cx.n_offsprings, replace=False)
-            elif cx.n_offsprings == cx.n_parents:
-                s = np.arange(cx.n_parents)
-            else:
-                s = []
-                while len(s) < cx.n_offsprings:
-                    s.extend(rs.permutation(cx.n_parents))
-                s = s[:cx.n_offsprings]
-            Xp[:, k] = X[s, k]
+        if Q is not None and Q.shape == shape and cross.all():  # every mating crossed (most often one mating)
+            Xp = Q.astype(X.dtype, copy=False)
+        else:
+            Xp = np.empty(shape, dtype=X.dtype)
+            if Q is not None:
+                Xp[:, cross] = Q[:, cross]
+            for k in np.flatnonzero(~cross):
+                if cx.n_offsprings < cx.n_parents:
+                    s = rs.choice(np.arange(cx.n_parents), size=cx.n_offsprings, replace=False)
+                elif cx.n_offsprings == cx.n_parents:
+                    s = np.arange(cx.n_parents)
+                else:
+                    s = []
+                    while len(s) < cx.n_offsprings:
+                        s.extend(rs.permutation(cx.n_parents))
+                    s = s[:cx.n_offsprings]
+                Xp[:, k] = X[s, k]
         return self._operator_post(cx, Xp.reshape(-1, X.shape[2]))
 
     def _mutate(self, X: np.ndarray) -> np.ndarray:
         """pymoo's Mutation.do (a mutated copy kept where a draw <= prob), then Operator.__call__'s cast and repair."""
-        from pymoo.core.variable import get
-
         mut, rs = self.mutation, self.random_state
         if self._pm is not None:
             Xm = pymoo_kernels.pm(X, self.problem.xl, self.problem.xu, self._pm, rs)
         else:
             Xm = np.asarray(mut._do(self.problem, X.copy(), random_state=rs), dtype=float)
-        hit = rs.random(size=len(X)) <= (get(mut.prob, size=len(X)) if self._prob_mut is None else self._prob_mut)
+        hit = rs.random(size=len(X)) <= (self._prob_mut if self._prob_mut is not None else _get(mut.prob, len(X)))
         return self._operator_post(mut, np.where(hit[:, None], Xm, X))
 
     def _operator_post(self, op, X) -> np.ndarray:
-        """Operator.__call__ after the operator: its vtype cast, then its own repair; as floats."""
+        """Operator.__call__ after the operator: its vtype cast, then its own repair; as floats (X is the caller's
+        temporary, so no cast copies it)."""
         if op.vtype is not None:
-            X = X.astype(op.vtype).astype(float)
+            X = X.astype(op.vtype, copy=False).astype(float, copy=False)
         if op.repair is not None:
             X = op.repair._do(self.problem, X.astype(op.repair.vtype) if op.repair.vtype is not None else X)
         return np.asarray(X, dtype=float)
@@ -274,15 +286,22 @@ class PymooAskTell:
         if len(X) == 0:
             return X
         others = [o for o in others if len(o)]
-        other = (np.concatenate(others) if len(others) > 1 else others[0]) if others else None
-        codes = self._codes(X if other is None else np.concatenate([X, other]))
+        codes, taken = self._codes(X), set()
+        for o in others if codes is not None else ():  # codes only when every row of every array has one
+            oc = self._population_codes() if o is self.pop.get("X") else self._codes(o)
+            if oc is None:
+                codes = None
+                break
+            taken.update(oc)
         if codes is not None:
-            earlier, taken, keep = set(), set(codes[len(X):]), []
-            for c in codes[:len(X)]:
+            earlier, keep = set(), []
+            for c in codes:
                 keep.append(c not in earlier and c not in taken)
                 earlier.add(c)
             return X[np.array(keep)]
         from pymoo.util.misc import cdist
+
+        other = (np.concatenate(others) if len(others) > 1 else others[0]) if others else None
 
         D = cdist(X, X)
         D[_upper(len(X))] = np.inf  # each row against the earlier rows only
@@ -300,12 +319,29 @@ class PymooAskTell:
         lo, span, weights = self._radix
         if span is None:
             return None
+        if len(X) <= 4:  # a mating's few children: the same tests on Python floats (numpy's calls cost more)
+            out = []
+            for row in X.tolist():
+                code = 0
+                for v, a, n, w in zip(row, self._radix_lists[0], self._radix_lists[1], self._radix_lists[2]):
+                    z = v - a
+                    if not (0.0 <= z < n and z == int(z)):  # NaN / inf / fractions / out of range fail
+                        return None
+                    code += int(z) * w
+                out.append(code)
+            return out
         Z = X - lo
         with np.errstate(invalid="ignore"):  # NaN / inf cast to garbage and fail the comparison below
             Zi = Z.astype(np.int64)
         if not (np.array_equal(Zi, Z) and Zi.min() >= 0 and (Zi < span).all()):  # NaN / inf / fractions fail too
             return None
         return (Zi @ weights).tolist()
+
+    def _population_codes(self) -> list[int] | None:
+        """:meth:`_codes` of the population's rows (computed once per generation)."""
+        if self._pop_codes is False:
+            self._pop_codes = self._codes(self.pop["X"])
+        return self._pop_codes
 
     # ------------------------------------------------------------------ survival (pymoo's Survival, RankAndCrowding)
     def _survive(self, pool: dict, n_survive: int) -> np.ndarray:
