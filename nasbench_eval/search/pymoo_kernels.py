@@ -3,13 +3,14 @@ NAS spaces.
 
 On NB201 most children are duplicates, so a generation is re-mated many times for one or two missing children, and
 pymoo's array code (``SBX._do`` with ``cross_sbx``, ``PM._do`` with ``mut_pm``: about 90 numpy calls, 160 us per
-mating) outweighs everything else in the run. :func:`sbx` and :func:`pm` compute the same numbers with a third of
-the numpy calls:
+mating) outweighs everything else in the run. :func:`sbx` and :func:`pm` compute the same numbers, on arrays with a
+third of the numpy calls, and for the one- or two-mating batches of most re-matings in plain Python floats:
 
 * the same random draws from the same Generator, in the same order and of the same sizes;
-* the same arithmetic on every element that pymoo keeps, operation by operation (IEEE ``+ - * /`` are exact in any
-  grouping of elements), and every power through ``np.power`` on contiguous float64 arrays, as pymoo's (a SIMD
-  ``pow`` may differ from libm's in the last bit, so it is never replaced by Python's ``**``);
+* the same arithmetic on every element that pymoo keeps, operation by operation: ``+ - * /`` and comparisons of
+  float64 give the same bits element by element, in numpy or in Python (a zero divisor gives inf / NaN as numpy
+  does), and every power goes through ``np.power`` on contiguous float64 arrays, as pymoo's (a SIMD ``pow`` may
+  differ from libm's in the last bit, so it is never replaced by Python's ``**``);
 * pymoo evaluates both branches of each formula on every element and keeps one; here each element's kept branch is
   chosen first and the power taken once.
 
@@ -30,7 +31,7 @@ SMALL_SBX, SMALL_PM = 30, 60
 SBX_EPS = 1.0e-14  # cross_sbx's default eps: parents this close are not crossed
 
 
-def _constant(v) -> float | None:
+def constant(v) -> float | None:
     """The value of a pymoo parameter that is a plain number (or a pymoo Variable holding one), else None."""
     from pymoo.core.variable import Variable
 
@@ -48,7 +49,7 @@ def sbx_params(crossover) -> tuple | None:
     if type(crossover) not in (SBX, SimulatedBinaryCrossover) or crossover.n_parents != 2 \
             or crossover.n_offsprings not in (1, 2):
         return None
-    p = tuple(_constant(getattr(crossover, k)) for k in ("eta", "prob_var", "prob_exch", "prob_bin"))
+    p = tuple(constant(getattr(crossover, k)) for k in ("eta", "prob_var", "prob_exch", "prob_bin"))
     return None if None in p else p
 
 
@@ -59,8 +60,8 @@ def pm_params(mutation, n_var: int) -> tuple | None:
 
     if type(mutation) not in (PM, PolynomialMutation) or mutation.at_least_once:
         return None
-    eta = _constant(mutation.eta)
-    prob_var = min(0.5, 1 / n_var) if mutation.prob_var is None else _constant(mutation.prob_var)
+    eta = constant(mutation.eta)
+    prob_var = min(0.5, 1 / n_var) if mutation.prob_var is None else constant(mutation.prob_var)
     return None if eta is None or prob_var is None else (eta, prob_var)
 
 
