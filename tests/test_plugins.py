@@ -74,7 +74,13 @@ def test_run_with_module_class_and_registered_names_under_joblib_equals_serial(t
     assert (runs["evaluations"] == 30).all()
 
 
-def test_a_registered_class_workers_cannot_import_is_refused_clearly(tmp_path, clean_registry):
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_registered_class_workers_cannot_import_is_refused_clearly(tmp_path, clean_registry, monkeypatch, fork):
+    """Forked workers (which inherit the driver's memory) refuse it exactly as fresh loky workers do."""
+    import nasbench_eval.runner.backends as backends
+
+    monkeypatch.setattr(backends, "fork_is_safe", lambda work: fork)
+
     class InNotebook(PluginRandom):  # like a class defined in __main__ or a notebook cell
         name = "in-notebook"
 

@@ -132,6 +132,62 @@ def test_interrupt_then_resume_equals_uninterrupted_run(tmp_path):
     assert again["ran"] == 0 and again["skipped"] == 60
 
 
+@pytest.mark.parametrize("fork", [True, False])
+def test_forked_and_loky_workers_give_the_serial_store(tmp_path, monkeypatch, fork):
+    """The joblib backend forks its workers when that is safe, else starts loky workers: either way the store is the
+    serial one (tabular and HW cells, a constrained problem, NSGA-II's pymoo path)."""
+    import nasbench_eval.runner.backends as backends
+
+    d = spec_dict(seeds=2, algos=("random", "rea", "nsga2"), problems=("cifar10",))
+    d["problems"].append({"type": "hw", "dataset": "cifar10", "device": "pixel3", "kind": "constrained",
+                          "quantile": 0.3})
+    s = parse_spec(d)
+    used = []
+    real = backends._run_forked
+    monkeypatch.setattr(backends, "fork_is_safe", lambda work: fork)
+    monkeypatch.setattr(backends, "_run_forked", lambda *a: used.append(1) or real(*a))
+    run_experiment(s, tmp_path / "serial", progress=False)
+    run_experiment(s, tmp_path / "joblib", backend="joblib", jobs=2, progress=False)
+    assert bool(used) == fork
+    assert compare_results(tmp_path / "serial", tmp_path / "joblib") == []
+
+
+def test_workers_are_forked_only_when_that_is_safe(monkeypatch):
+    import sys
+    import threading
+
+    import nasbench_eval.runner.backends as backends
+
+    s = parse_spec(spec_dict(seeds=1, algos=("random",), problems=("cifar10",)))
+    work = [(c, None) for c in s.cells()]
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert backends.fork_is_safe(work) == sys.platform.startswith("linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread may hold a lock at the fork
+    assert not backends.fork_is_safe(work)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setitem(sys.modules, "torch", object())  # torch's thread pools do not survive a fork
+    assert not backends.fork_is_safe(work)
+    monkeypatch.delitem(sys.modules, "torch")
+    live = work[0][0].__class__(**{**vars(work[0][0]), "problem": {**work[0][0].problem, "type": "supernet"}})
+    assert not backends.fork_is_safe(work + [(live, None)])
+
+
+def test_the_progress_bar_starts_no_thread(tmp_path, monkeypatch):
+    """tqdm's monitor thread would make every run with a progress bar use loky workers instead of forked ones."""
+    import threading
+
+    import nasbench_eval.runner.backends as backends
+
+    seen = []
+    real = backends.fork_is_safe
+    monkeypatch.setattr(backends, "fork_is_safe", lambda work: seen.append(threading.active_count()) or real(work))
+    before = threading.active_count()
+    run_experiment(parse_spec(spec_dict(seeds=1, algos=("random",), problems=("cifar10",))), tmp_path / "r",
+                   backend="joblib", jobs=2, progress=True)
+    assert seen == [before]
+
+
 def test_subset_then_full_with_joblib_equals_serial(tmp_path):
     s = parse_spec(spec_dict(seeds=2, algos=("random", "rea"), problems=("cifar10",)))
     first = run_experiment(s, tmp_path / "a", progress=False, cells=[3, 1])

@@ -71,7 +71,10 @@ def _run_locked(spec, store, out, runner, jobs, progress, cells, on_cell, allow_
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=spec.n_cells, initial=len(done), desc=spec.name, unit="cell")
+        class Bar(tqdm):
+            monitor_interval = 0  # no monitor thread: a driver without threads may fork its workers (run_joblib)
+
+        bar = Bar(total=spec.n_cells, initial=len(done), desc=spec.name, unit="cell")
     t_write = 0.0
     t_run0 = time.perf_counter()
     writer = ChunkWriter(store)  # in-process and Ray cells: streamed into chunks here
