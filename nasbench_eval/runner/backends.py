@@ -117,6 +117,7 @@ def _forked_worker(n_workers: int) -> None:
     """Make a forked worker what a fresh loky worker would be where it matters: classes added with ``register()`` in
     the driver are unknown (a worker finds them through their importable reference, or refuses, as on every other
     backend), and BLAS / OpenMP pools are limited to ``cpus // workers`` threads, as joblib limits loky's workers."""
+    import gc
     import os
 
     from threadpoolctl import threadpool_limits
@@ -125,6 +126,8 @@ def _forked_worker(n_workers: int) -> None:
 
     registry._extra.clear()
     threadpool_limits(max((os.cpu_count() or 1) // n_workers, 1))
+    gc.freeze()  # the driver's objects (pandas and all) out of the collector's sight: its passes stay as cheap as a
+    # fresh worker's, and they do not touch (so copy) the pages shared with the driver
 
 
 def _tasks(work: list, jobs: int, per_worker: int = 4) -> list[list]:
