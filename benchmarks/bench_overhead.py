@@ -1,7 +1,7 @@
 """Framework overhead of the run loop, against the plainest code doing the same search on the table.
 
     python benchmarks/bench_overhead.py [--only rea|nsga2|grid240] [--evals 1000] [--repeats 7] [--seed 0]
-                                        [--grid-repeats 5] [--jobs 2]
+                                        [--grid-repeats 9] [--jobs 2]
 
 The three ratios of the performance goals, each side interleaved with its baseline in this process; default: all
 three parts (about a minute on 2 cores). Reported: median wall seconds of each side and their ratio. No assertion
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
     ap.add_argument("--evals", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--grid-repeats", type=int, default=5, help="grid240: interleaved repeats (medians reported)")
+    ap.add_argument("--grid-repeats", type=int, default=9, help="grid240: interleaved repeats (medians reported)")
     ap.add_argument("--jobs", type=int, default=2, help="grid240: joblib workers")
     args = ap.parse_args(argv)
 
