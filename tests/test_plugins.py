@@ -28,6 +28,20 @@ class PluginRandom(ne.Algorithm):
         return self.space.random(self.rng, self.batch_size)
 
 
+class DiesInWorker(PluginRandom):
+    """Kills the worker process that runs it (as an out-of-memory kill would); harmless in the test process itself."""
+
+    name = "dies-in-worker"
+    driver_pid = None
+
+    def ask(self):
+        import os
+
+        if os.getpid() != DiesInWorker.driver_pid:
+            os._exit(1)
+        return super().ask()
+
+
 @pytest.fixture
 def clean_registry():
     before = dict(registry._extra)
@@ -90,6 +104,22 @@ def test_a_registered_class_workers_cannot_import_is_refused_clearly(tmp_path, c
     run_experiment(spec, tmp_path / "serial", progress=False)  # same process: fine
     with pytest.raises(ConfigError, match="'in-notebook' is not known in this worker process.*importable module"):
         run_experiment(spec, tmp_path / "joblib", backend="joblib", jobs=2, progress=False)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_worker_that_dies_ends_the_run_with_an_error_not_a_hang(tmp_path, monkeypatch, fork):
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    import nasbench_eval.runner.backends as backends
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    monkeypatch.setattr(backends, "fork_is_safe", lambda work: fork)
+    monkeypatch.setattr(DiesInWorker, "driver_pid", os.getpid())
+    spec = _spec([f"{__name__}:DiesInWorker"], seeds=2)
+    with pytest.raises((BrokenProcessPool, TerminatedWorkerError)):
+        run_experiment(spec, tmp_path / "r", backend="joblib", jobs=2, progress=False)
 
 
 # ------------------------------------------------------------------------------------------------ docs/plugins.md

@@ -93,24 +93,23 @@ def fork_is_safe(work) -> bool:
 
 
 def _run_forked(tasks: list, budget, jobs: int, out) -> Iterator:
-    """:func:`_job_chunk` of every task in ``jobs`` forked worker processes, results as tasks finish."""
+    """:func:`_job_chunk` of every task in ``jobs`` forked worker processes, results as tasks finish. A worker that dies
+    (killed, out of memory) ends the run with ``BrokenProcessPool`` instead of a wait for ever; the chunks already
+    written are kept and a rerun resumes from them."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     n = max(1, min(jobs, len(tasks)))
-    pool = multiprocessing.get_context("fork").Pool(n, initializer=_forked_worker, initargs=(n,))
+    # with "fork" the executor starts all its processes here, before any thread of its own
+    ex = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_forked_worker,
+                             initargs=(n,))
     try:
-        for done in pool.imap_unordered(_job_chunk_args, [(task, budget, out) for task in tasks]):
-            yield from done
-    except BaseException:  # a failed cell, an interrupt, or the caller stopped early: stop the other workers
-        pool.terminate()
-        pool.join()
+        for future in as_completed([ex.submit(_job_chunk, task, budget, out) for task in tasks]):
+            yield from future.result()
+    except BaseException:  # a failed cell, an interrupt, or the caller stopped early: run no further task
+        ex.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.close()
-    pool.join()
-
-
-def _job_chunk_args(args) -> list:
-    return _job_chunk(*args)
+    ex.shutdown(wait=True)
 
 
 def _forked_worker(n_workers: int) -> None:
