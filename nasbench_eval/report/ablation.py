@@ -60,7 +60,7 @@ def ablation_sections(runs: pd.DataFrame, sweeps: dict | None, out: Path, fmt: s
     if len(imp):
         s.append(_h("Which settings matter most", 3, fmt))
         s.append(_p("Share of the variance of the metric over the sweep that each setting explains (eta-squared; "
-                    f"method per row), ranked within each unit; epsilon2: rank-based effect size of the "
+                    "method per row), ranked within each unit; epsilon2: rank-based effect size of the "
                     "Kruskal-Wallis H, H / (n - 1). The residual is the run-to-run variance at fixed settings.", fmt))
         t = imp[["unit", "rank", "effect", "eta2", "epsilon2_kruskal", "p_anova"]].copy()
         t["rank"] = t["rank"].map(lambda r: "-" if not np.isfinite(r) else str(int(r)))
