@@ -123,7 +123,7 @@ def _forked_worker(n_workers: int) -> None:
 
     from ..search import registry
 
-    registry._extra.clear()
+    registry.forget_registered()
     threadpool_limits(max((os.cpu_count() or 1) // n_workers, 1))
     gc.freeze()  # the driver's objects (pandas and all) out of the collector's sight: its passes stay as cheap as a
     # fresh worker's, and they do not touch (so copy) the pages shared with the driver

@@ -96,7 +96,7 @@ def _sbx_python(X, xl, xu, params, n_offsprings, rs) -> np.ndarray:
     """:func:`sbx` for a few matings: Python floats, the powers through ``np.power``."""
     eta, prob_var, prob_exch, prob_bin = params
     _, n, n_var = X.shape
-    X = X.astype(float)
+    X = X.astype(float, copy=False)
     exchange_off = (rs.random(n) > prob_exch).tolist()
     r = rs.random(n * n_var).tolist()  # = rs.random((n, n_var)), row-major
     x0, x1 = X[0].tolist(), X[1].tolist()
@@ -142,7 +142,7 @@ def _sbx_python(X, xl, xu, params, n_offsprings, rs) -> np.ndarray:
 def _sbx_numpy(X, xl, xu, params, n_offsprings, rs) -> np.ndarray:
     """:func:`sbx` on arrays (many matings: the first of each generation)."""
     eta, prob_var, prob_exch, prob_bin = params
-    X = X.astype(float)
+    X = X.astype(float, copy=False)
     _, n, n_var = X.shape
     exchange_off = rs.random(n) > prob_exch  # SBX._do: prob_bin = 0 for these matings
     cross = rs.random((n, n_var)) < prob_var
@@ -188,7 +188,7 @@ def _pm_python(X, xl, xu, params, rs) -> np.ndarray:
     """:func:`pm` for a few children: Python floats, the powers through ``np.power``."""
     eta, prob_var = params
     n, n_var = X.shape
-    Xf = X.astype(float).tolist()
+    Xf = X.astype(float, copy=False).tolist()
     r = rs.random(n * n_var).tolist()
     lo, hi = xl.tolist(), xu.tolist()
     sel = [(i, j) for i in range(n) for j in range(n_var) if r[i * n_var + j] < prob_var and lo[j] != hi[j]]
@@ -212,7 +212,7 @@ def _pm_python(X, xl, xu, params, rs) -> np.ndarray:
 def _pm_numpy(X, xl, xu, params, rs) -> np.ndarray:
     """:func:`pm` on arrays."""
     eta, prob_var = params
-    X = X.astype(float)
+    X = X.astype(float, copy=False)
     mut = rs.random(X.shape) < prob_var
     mut[:, xl == xu] = False
     rows, cols = np.nonzero(mut)

@@ -46,6 +46,12 @@ def register(cls: type, name: str | None = None) -> type:
     return cls
 
 
+def forget_registered() -> None:
+    """Forget every class added with :func:`register` (what a fresh process knows: entry points and references only);
+    a forked worker process starts with this."""
+    _extra.clear()
+
+
 def available() -> list[str]:
     return sorted(set(_entry_points()) | set(_extra))
 
