@@ -14,6 +14,7 @@ them: per-cell overhead (problem lookup, tables, part files), the merge into Par
     python benchmarks/bench_runner.py --seeds 5 --evals 100 --no-hw   # a quick look
     python benchmarks/bench_runner.py --grid240 --no-grid   # the runner ratio only (see below)
     python benchmarks/bench_runner.py --grid240 --no-grid --warm-workers  # the same, workers kept between runs
+    python benchmarks/bench_runner.py --grid240 --no-grid --worker-kinds  # forked vs loky workers, interleaved
     python benchmarks/bench_runner.py --rmi-score --no-grid # `rmi score` from its cache, before / after
     python benchmarks/bench_runner.py --cell-overhead --no-grid  # ms per cell outside the algorithm
 
@@ -136,15 +137,18 @@ def stats_pass(res) -> None:
 GRID240 = ("random", "rea", "evnas", "nsga2")
 
 
-def grid240(root: Path, jobs: int, repeats: int = 3, warm: bool = False) -> None:
+def grid240(root: Path, jobs: int, repeats: int = 3, warm: bool = False, worker_kinds: bool = False) -> None:
     """The in-process loop vs ``run --backend joblib --jobs JOBS`` on the 240-cell grid, side by side, ``repeats``
     times interleaved (each joblib run into a fresh folder, fresh worker processes); medians and their ratio.
-    ``warm``: the workers of one warm-up run are kept for all runs (a second run in the same Python session)."""
+    ``warm``: the workers of one warm-up run are kept for all runs (a second run in the same Python session).
+    ``worker_kinds``: each repeat runs joblib twice, with forked workers and with loky workers (the fork switched
+    off), and prints both, with the CPU seconds spent inside the algorithms (sum of the runs' ``wall_seconds``)."""
     import statistics
 
     from joblib.externals.loky import get_reusable_executor
 
-    from nasbench_eval.runner import parse_spec, run_experiment
+    import nasbench_eval.runner.backends as backends
+    from nasbench_eval.runner import load_results, parse_spec, run_experiment
     from nasbench_eval.runner.cell import cell_tables
     from nasbench_eval.runner.experiment import cell_seeds
 
@@ -153,29 +157,41 @@ def grid240(root: Path, jobs: int, repeats: int = 3, warm: bool = False) -> None
                                                                   for d in ("cifar10", "cifar100", "ImageNet16-120")]})
     load0 = os.getloadavg()[0]
     seeds = cell_seeds(spec.root_seed, spec.n_cells)
-    loops, pars, merges = [], [], []
+    kinds = ("forked where safe", "loky") if worker_kinds else ("default",)
+    safe = backends.fork_is_safe
+    loops, pars, merges, algos = [], {k: [] for k in kinds}, {k: [] for k in kinds}, {k: [] for k in kinds}
     if warm:
         run_experiment(spec, root / "grid240-warm-up", backend="joblib", jobs=jobs, progress=False)
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        for c in spec.cells():
-            cell_tables(c, seeds[c.cell], spec.budget)
-        loops.append(time.perf_counter() - t0)
-        if not warm:
-            get_reusable_executor().shutdown(wait=True)  # every joblib run starts its own worker processes
-        t0 = time.perf_counter()
-        r = run_experiment(spec, root / f"grid240-joblib-{i}", backend="joblib", jobs=jobs, progress=False)
-        pars.append(time.perf_counter() - t0)
-        merges.append(r["merge_seconds"])
-    loop, par = statistics.median(loops), statistics.median(pars)
+    try:
+        for i in range(repeats):
+            t0 = time.perf_counter()
+            for c in spec.cells():
+                cell_tables(c, seeds[c.cell], spec.budget)
+            loops.append(time.perf_counter() - t0)
+            for k in kinds:
+                backends.fork_is_safe = (lambda work: False) if k == "loky" else safe
+                if not warm:
+                    get_reusable_executor().shutdown(wait=True)  # every joblib run starts its own worker processes
+                out = root / f"grid240-joblib-{i}-{kinds.index(k)}"
+                t0 = time.perf_counter()
+                r = run_experiment(spec, out, backend="joblib", jobs=jobs, progress=False)
+                pars[k].append(time.perf_counter() - t0)
+                merges[k].append(r["merge_seconds"])
+                algos[k].append(float(load_results(out).runs["wall_seconds"].sum()))
+    finally:
+        backends.fork_is_safe = safe
+    loop = statistics.median(loops)
     print(f"\n240-cell grid ({spec.n_cells} cells: random, rea, evnas, nsga2 x 3 datasets x 20 seeds, 500 evaluations;"
           f" {repeats} interleaved repeats, medians; {'warm workers kept' if warm else 'fresh workers each run'};"
           f" load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after; {os.cpu_count()} CPUs visible)\n")
     print("| what | wall (s), median | each repeat (s) | ratio to the loop |\n|---|---|---|---|")
     print(f"| in-process loop over the cells (baseline) | {loop:.1f} | {', '.join(f'{x:.1f}' for x in loops)} | 1.00 |")
-    print(f"| `run --backend joblib --jobs {jobs}` (merge {statistics.median(merges):.1f} s) | {par:.1f} | "
-          f"{', '.join(f'{x:.1f}' for x in pars)} | {par / loop:.2f} (goal <= 0.7; per repeat "
-          f"{', '.join(f'{p / l:.2f}' for p, l in zip(pars, loops))}) |")
+    for k in kinds:
+        par = statistics.median(pars[k])
+        what = f"`run --backend joblib --jobs {jobs}`" + ("" if k == "default" else f", {k} workers")
+        print(f"| {what} (merge {statistics.median(merges[k]):.1f} s, {statistics.median(algos[k]):.2f} CPU-s in "
+              f"the algorithms) | {par:.1f} | {', '.join(f'{x:.1f}' for x in pars[k])} | {par / loop:.2f} (goal <= "
+              f"0.7; per repeat {', '.join(f'{p / l:.2f}' for p, l in zip(pars[k], loops))}) |")
 
 
 def cell_overhead(root: Path, n: int = 300) -> None:
@@ -255,6 +271,7 @@ def main(argv=None) -> int:
     ap.add_argument("--grid240", action="store_true", help="also: the 240-cell in-process loop vs joblib ratio")
     ap.add_argument("--repeats", type=int, default=3, help="--grid240: interleaved repeats (medians reported)")
     ap.add_argument("--warm-workers", action="store_true", help="--grid240: keep the workers of a warm-up run")
+    ap.add_argument("--worker-kinds", action="store_true", help="--grid240: forked and loky workers side by side")
     ap.add_argument("--rmi-score", action="store_true", help="also: `rmi score` from its cache, before / after")
     ap.add_argument("--cell-overhead", action="store_true", help="also: ms per cell outside the algorithm (tables, "
                     "chunk writes)")
@@ -264,7 +281,7 @@ def main(argv=None) -> int:
     rows = []
     try:
         if args.grid240:
-            grid240(root, args.jobs, args.repeats, args.warm_workers)
+            grid240(root, args.jobs, args.repeats, args.warm_workers, args.worker_kinds)
         if args.rmi_score:
             rmi_score(root)
         if args.cell_overhead:
