@@ -283,7 +283,8 @@ def markdown(result) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tiny", action="store_true", help="tiny sizes, CPU only, seconds (the test suite runs this)")
+    ap.add_argument("--tiny", action="store_true", help="tiny sizes in seconds, on the CPU unless --device names "
+                    "another (the test suite runs this; --tiny --device cuda smoke-tests the CUDA paths)")
     ap.add_argument("--out", default=os.environ.get("OUT") or "gpu_check_out", help="folder for gpu_check.json/.md")
     ap.add_argument("--device", default="auto", help="auto (CUDA when available), cuda, cuda:1, cpu")
     ap.add_argument("--data-root", default="data/cifar10", help="folder holding cifar-10-batches-py/ (optional)")
@@ -300,8 +301,10 @@ def main(argv=None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     cpu = torch.device("cpu")
-    accel = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() and not a.tiny else
-                         ("cpu" if a.device == "auto" or a.tiny else a.device))
+    if a.device == "auto":  # --tiny stays on the CPU unless a device is named (--tiny --device cuda: a smoke test)
+        accel = torch.device("cuda" if torch.cuda.is_available() and not a.tiny else "cpu")
+    else:
+        accel = torch.device(a.device)
     if accel.type == "cuda":
         torch.backends.cudnn.benchmark = True
     out_dir = Path(a.out)
@@ -374,7 +377,7 @@ def main(argv=None) -> int:
         step()
         save(False)
     b.role = "accelerator"
-    if on_accel:  # optional, last: torch.compile of the final-training network (compiles take minutes)
+    if on_accel and not a.tiny:  # optional, last: torch.compile of the final-training network (compiles take minutes)
         bench_final(b, xt, yt, accel, [("auto + torch.compile", SpeedOptions(**{**auto_train.as_dict(),
                                                                                 "compile": True}))], cfg["final_steps"])
     result = save(True)
