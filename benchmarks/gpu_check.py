@@ -25,6 +25,7 @@ network of the RMI measurement is an untrained ResNet-20 for the same reason.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -64,6 +65,24 @@ TINY_CFG = {"rmi": RMISettings(C=4, N=1, batch_size=16, steps=2), "rmi_archs": 1
             "valid_images": 32, "darts": {"C": 4, "cells": 3, "batch": 16}, "nb201": {"C": 4, "cells": 1, "batch": 16},
             "valid_batch": 32, "final": {"C": 4, "layers": 3, "batch": 8}, "final_steps": 2, "cpu_steps": 1,
             "budget_s": 60, "warm_steps": 1, "probe_steps": 1}
+
+
+@contextlib.contextmanager
+def tf32(enabled):
+    """TF32 for cuDNN convolutions and CUDA matmuls on (PyTorch's defaults: convolutions on, matmuls off) or off;
+    ``None`` leaves PyTorch's settings as they are."""
+    if enabled is None:
+        yield
+        return
+    old = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = bool(enabled)
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
+
+
+SECTION_NAMES = ("rmi", "darts", "nb201", "final")
 
 
 def sync(device):
@@ -129,30 +148,32 @@ def bench_rmi(b: Bench, x, y, device, variants, steps=None, n_archs=None):
     teacher = build_model("resnet20", 10, seed=0, device=device)
     xb, yb = x[:base.batch_size].to(device), y[:base.batch_size].to(device)
     losses, rows = {}, {}
-    for name, speed in variants:
+    for name, speed, *tf in variants:  # (name, SpeedOptions[, TF32 on/off])
+        tf = tf[0] if tf else None
         s = RMISettings(**{**base.as_dict(), "amp": speed.amp, "channels_last": speed.channels_last,
                            "compile": speed.compile})
         reset_peak(device)
-        if name == "per-step loop":
-            naive_score(teacher, xb, yb, ops[0], RMISettings(**{**s.as_dict(), "steps": 1}), device)  # warm-up
+        with tf32(tf):
+            if name == "per-step loop":
+                naive_score(teacher, xb, yb, ops[0], RMISettings(**{**s.as_dict(), "steps": 1}), device)  # warm-up
+                sync(device)
+                t = time.perf_counter()
+                out = [naive_score(teacher, xb, yb, o, s, device) for o in ops]
+            else:
+                scorer = RMIScorer(teacher, xb, yb, 10, RMISettings(**{**s.as_dict(), "steps": 1}), device)
+                scorer.score(ops[0])  # warm-up (allocator, cuDNN algorithm choice)
+                scorer = RMIScorer(teacher, xb, yb, 10, s, device)
+                sync(device)
+                t = time.perf_counter()
+                out = [scorer.score(o) for o in ops]
             sync(device)
-            t = time.perf_counter()
-            out = [naive_score(teacher, xb, yb, o, s, device) for o in ops]
-        else:
-            scorer = RMIScorer(teacher, xb, yb, 10, RMISettings(**{**s.as_dict(), "steps": 1}), device)
-            scorer.score(ops[0])  # warm-up (allocator, cuDNN algorithm choice)
-            scorer = RMIScorer(teacher, xb, yb, 10, s, device)
-            sync(device)
-            t = time.perf_counter()
-            out = [scorer.score(o) for o in ops]
-        sync(device)
         sec = (time.perf_counter() - t) / len(ops)
         losses[name] = out
         per_arch = sec * b.cfg["rmi"].steps / s.steps
         rows[name] = b.add("RMI score (tiny)" if b.tiny else "RMI-NAS score (C=16, N=5, batch 512, 150 steps)",
               name, device, per_arch, "architecture", s.steps * len(ops),
               note="" if s.steps == b.cfg["rmi"].steps else f"{s.steps} steps measured, x{b.cfg['rmi'].steps / s.steps:g}",
-              peak=peak_mib(device), extra={"speed": speed.as_dict(), "final_losses": [round(v, 6) for v in out]})
+              peak=peak_mib(device), extra={"speed": speed.as_dict(), "tf32": tf, "final_losses": [round(v, 6) for v in out]})
     ref = losses.get("ours, float32")
     for name, out in losses.items():  # same archs, same initial weights: how far each variant's score moved
         if ref is not None and name != "ours, float32":
@@ -292,7 +313,16 @@ def main(argv=None) -> int:
                     "tiny 60); gpu_check.sh kills the run at 470 s, keeping the table written so far")
     ap.add_argument("--cpu-steps", type=int, default=None, help="steps per CPU measurement (default 3; tiny 1)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    ap.add_argument("--ablate", action="store_true", help="one speed option at a time instead of float32 vs auto: "
+                    "training float32 / pinned / channels-last / bf16 / auto; RMI float32 twice (repeatability), "
+                    "TF32 off, channels-last with and without TF32")
+    ap.add_argument("--sections", default=",".join(SECTION_NAMES),
+                    help=f"comma-separated subset of {', '.join(SECTION_NAMES)} (default all)")
+    ap.add_argument("--no-cpu", action="store_true", help="skip the CPU comparison rows (and so the ratios)")
     a = ap.parse_args(argv)
+    sections = [t.strip() for t in a.sections.split(",") if t.strip()]
+    if not sections or set(sections) - set(SECTION_NAMES):
+        ap.error(f"--sections takes a comma-separated subset of {', '.join(SECTION_NAMES)}; got {a.sections!r}")
     cfg = dict(TINY_CFG if a.tiny else PAPER_CFG)
     if a.budget_s is not None:
         cfg["budget_s"] = a.budget_s
@@ -337,6 +367,12 @@ def main(argv=None) -> int:
         train_variants.append(("auto " + _short(auto_train), auto_train))
     elif a.tiny:
         train_variants.append(("bf16 + channels-last", fast))
+    if a.ablate and (on_accel or a.tiny):  # which option costs or moves what, one at a time
+        cl, bf = SpeedOptions(channels_last=True), SpeedOptions(amp="bf16")
+        rmi_variants = [("ours, float32", EXACT), ("ours, float32, again", EXACT), ("ours, float32, TF32 off", EXACT, False),
+                        ("ours, channels-last", cl), ("ours, channels-last, TF32 off", cl, False)]
+        train_variants = [("float32", EXACT), ("float32, pinned batches", SpeedOptions(pin_memory=True)),
+                          ("channels-last", cl), ("bf16", bf), ("auto " + _short(auto_train), auto_train)]
     steps = cfg["cpu_steps"]
 
     def save(done: bool) -> dict:
@@ -346,7 +382,10 @@ def main(argv=None) -> int:
                                   "torch": torch.__version__, "cuda": torch.version.cuda,
                                   "python": platform.python_version(),
                                   "bf16_supported": bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
-                                  "auto_train": auto_train.as_dict(), "auto_rmi": auto_rmi.as_dict()},
+                                  "auto_train": auto_train.as_dict(), "auto_rmi": auto_rmi.as_dict(),
+                                  "tf32_default": {"cudnn_conv": torch.backends.cudnn.allow_tf32,
+                                                   "cuda_matmul": torch.backends.cuda.matmul.allow_tf32}},
+                  "ablate": a.ablate, "sections": sections,
                   "config": {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in cfg.items()},
                   "rows": b.rows, "ratios": ratios(b.rows)}
         (out_dir / "gpu_check.json").write_text(json.dumps(result, indent=1))
@@ -354,21 +393,26 @@ def main(argv=None) -> int:
         return result
 
     if on_accel or a.tiny:  # the accelerator at the papers' sizes, or everything tiny
-        plan = [lambda: bench_rmi(b, x, y, accel, rmi_variants),
-                lambda: bench_supernet(b, "darts", xt, yt, xv, yv, accel, train_variants, share=0.2),
-                lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, accel, train_variants, share=0.2),
-                lambda: bench_final(b, xt, yt, accel, train_variants, cfg["final_steps"])]
-        cpu_plan = [lambda: bench_rmi(b, x, y, cpu, [("ours, float32", EXACT), ("per-step loop", EXACT)],
-                                      steps=steps, n_archs=1),
-                    lambda: bench_supernet(b, "darts", xt, yt, xv, yv, cpu, [("float32", EXACT)], max_steps=steps),
-                    lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, [("float32", EXACT)], max_steps=steps),
-                    lambda: bench_final(b, xt, yt, cpu, [("float32", EXACT)], steps)]
+        share = 0.2 * 5 / max(len(train_variants), 5)  # of the budget left, per supernet variant
+        plan = {"rmi": lambda: bench_rmi(b, x, y, accel, rmi_variants),
+                "darts": lambda: bench_supernet(b, "darts", xt, yt, xv, yv, accel, train_variants, share=share),
+                "nb201": lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, accel, train_variants, share=share),
+                "final": lambda: bench_final(b, xt, yt, accel, train_variants, cfg["final_steps"])}
+        cpu_plan = {"rmi": lambda: bench_rmi(b, x, y, cpu, [("ours, float32", EXACT), ("per-step loop", EXACT)],
+                                             steps=steps, n_archs=1),
+                    "darts": lambda: bench_supernet(b, "darts", xt, yt, xv, yv, cpu, [("float32", EXACT)],
+                                                    max_steps=steps),
+                    "nb201": lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, [("float32", EXACT)],
+                                                    max_steps=steps),
+                    "final": lambda: bench_final(b, xt, yt, cpu, [("float32", EXACT)], steps)}
     else:  # no GPU: the papers' sizes on the CPU for a few steps only (a full run would take hours)
-        plan = [lambda: bench_rmi(b, x, y, cpu, rmi_variants, steps=steps, n_archs=1),
-                lambda: bench_supernet(b, "darts", xt, yt, xv, yv, cpu, train_variants, max_steps=steps),
-                lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, train_variants, max_steps=steps),
-                lambda: bench_final(b, xt, yt, cpu, train_variants, steps)]
-        cpu_plan = []
+        plan = {"rmi": lambda: bench_rmi(b, x, y, cpu, rmi_variants, steps=steps, n_archs=1),
+                "darts": lambda: bench_supernet(b, "darts", xt, yt, xv, yv, cpu, train_variants, max_steps=steps),
+                "nb201": lambda: bench_supernet(b, "nb201", xt, yt, xv, yv, cpu, train_variants, max_steps=steps),
+                "final": lambda: bench_final(b, xt, yt, cpu, train_variants, steps)}
+        cpu_plan = {}
+    plan = [plan[k] for k in SECTION_NAMES if k in sections]
+    cpu_plan = [] if a.no_cpu else [cpu_plan[k] for k in SECTION_NAMES if k in sections and k in cpu_plan]
     for step in plan:
         step()
         save(False)
@@ -377,7 +421,7 @@ def main(argv=None) -> int:
         step()
         save(False)
     b.role = "accelerator"
-    if on_accel and not a.tiny:  # optional, last: torch.compile of the final-training network (compiles take minutes)
+    if on_accel and not a.tiny and "final" in sections:  # optional, last: torch.compile of the final-training network (compiles take minutes)
         bench_final(b, xt, yt, accel, [("auto + torch.compile", SpeedOptions(**{**auto_train.as_dict(),
                                                                                 "compile": True}))], cfg["final_steps"])
     result = save(True)
