@@ -7,18 +7,24 @@ copies each host batch to page-locked memory and transfers it with ``non_blockin
 always runs in float64 outside autocast (:mod:`.cka`), whatever ``amp`` says.
 
 Defaults. The library default (:data:`EXACT`) is everything off: float32, bit-for-bit the results of earlier
-versions. The command lines default to ``auto``, resolved per device and workload by :func:`resolve`:
+versions. The command lines default to ``auto``, resolved per device and workload by :func:`resolve` to the fastest
+setting measured that does not move the results, which today is everything off on every device:
 
-* CPU: everything off (bf16 autocast is slower than float32 on CPUs without bf16 matrix units, channels-last does
-  not help the small convolutions here, and there is nothing to pin).
-* CUDA, training (supernets, final training): ``amp=bf16`` (when the GPU supports it), ``channels_last`` and
-  ``pin_memory`` on, ``compile`` off.
-* CUDA, RMI scoring: as training but ``amp=off``. The score is the loss after 150 steps on one batch, and reduced
-  precision moves it: on CPU (tests/test_live_speed.py, tiny settings) bf16 changed the loss by up to 0.012 alone
-  and by 0.10 together with channels-last, which swapped two of four architectures 0.03 apart; fp16 by 0.008,
-  channels-last alone (float32) by 1e-4.
-
-The CUDA choices are to be confirmed by ``benchmarks/gpu_check.sh``; no GPU measurement exists yet (docs/gpu.md).
+* CPU: bf16 autocast is slower than float32 on CPUs without bf16 matrix units, channels-last does not help the
+  small convolutions here, and there is nothing to pin.
+* CUDA, training (supernets, final training). Measured on an NVIDIA H200 by ``benchmarks/gpu_check.sh`` at the
+  papers' sizes (docs/gpu_check/2026-11-28-h200*.md). bf16 + channels-last + pinned batches, the earlier default,
+  was slower than float32 in every pair measured:
+  - DARTS supernet epoch: 164.5 vs 121.5 s, and 186.1 vs 148.0 s in a second run;
+  - NB201 supernet epoch: 36.8 vs 32.8 s;
+  - DARTS final-training step: 0.165 vs 0.110 s and 0.215 vs 0.159 s.
+  bf16 alone was slower too (182.7 vs 148.0 s per DARTS epoch), and pinned batches gained nothing. At C = 16 to 36
+  the GPU is bound by kernel launches, not by arithmetic, so casts and layout changes cost more than they save. bf16
+  does halve the peak memory (2.8 vs 5.0 GiB per DARTS supernet): ``--amp bf16`` where memory is short.
+* CUDA, RMI scoring: float32, NCHW. bf16 diverged (an infinite loss) on one of two architectures. Channels-last moved
+  the loss after 150 steps from about 1.0 to about 2.0: a change of 1.12-1.23 in three runs, with TF32 on or off.
+  Two float32 runs of the same architecture differ by up to 0.03 on the GPU (non-deterministic cuDNN kernels), and
+  CPU runs repeat exactly.
 """
 from __future__ import annotations
 
@@ -110,13 +116,11 @@ def resolve(device, amp: str = "auto", channels_last=None, compile: bool | None 
     per-device default (module docstring)."""
     if workload not in WORKLOADS:
         raise ConfigError(f"workload must be one of {', '.join(WORKLOADS)}; got {workload!r}")
-    if device in (None, "auto"):
-        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    else:
-        dev = torch.device(device)
-    cuda = dev.type == "cuda"
-    if amp == "auto":
-        amp = "bf16" if cuda and workload == "train" and torch.cuda.is_bf16_supported() else "off"
-    return SpeedOptions(amp=amp, channels_last=cuda if channels_last is None else bool(channels_last),
-                        compile=False if compile is None else bool(compile),
-                        pin_memory=cuda if pin_memory is None else bool(pin_memory))
+    if device not in (None, "auto"):
+        torch.device(device)  # a malformed device fails here, with torch's message
+    # Every default is off on every device and workload (measured: module docstring). ``device`` and ``workload``
+    # stay in the signature so that a measured per-device default can return without changing the callers.
+    return SpeedOptions(amp="off" if amp == "auto" else amp,
+                        channels_last=bool(channels_last) if channels_last is not None else False,
+                        compile=bool(compile) if compile is not None else False,
+                        pin_memory=bool(pin_memory) if pin_memory is not None else False)
