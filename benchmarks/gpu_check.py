@@ -173,7 +173,8 @@ def bench_rmi(b: Bench, x, y, device, variants, steps=None, n_archs=None):
         rows[name] = b.add("RMI score (tiny)" if b.tiny else "RMI-NAS score (C=16, N=5, batch 512, 150 steps)",
               name, device, per_arch, "architecture", s.steps * len(ops),
               note="" if s.steps == b.cfg["rmi"].steps else f"{s.steps} steps measured, x{b.cfg['rmi'].steps / s.steps:g}",
-              peak=peak_mib(device), extra={"speed": speed.as_dict(), "tf32": tf, "final_losses": [round(v, 6) for v in out]})
+              peak=peak_mib(device),
+              extra={"speed": speed.as_dict(), "tf32": tf, "final_losses": [round(v, 6) for v in out]})
     ref = losses.get("ours, float32")
     for name, out in losses.items():  # same archs, same initial weights: how far each variant's score moved
         if ref is not None and name != "ours, float32":
@@ -314,8 +315,8 @@ def main(argv=None) -> int:
                     "tiny 60); gpu_check.sh kills the run at 470 s, keeping the table written so far")
     ap.add_argument("--cpu-steps", type=int, default=None, help="steps per CPU measurement (default 3; tiny 1)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    ap.add_argument("--ablate", action="store_true", help="one speed option at a time instead of float32 vs auto: "
-                    "training float32 / pinned / channels-last / bf16 / auto; RMI float32 twice (repeatability), "
+    ap.add_argument("--ablate", action="store_true", help="one speed option at a time: training float32 / "
+                    "pinned / channels-last / bf16 / bf16 + channels-last; RMI float32 twice (repeatability), "
                     "TF32 off, channels-last with and without TF32")
     ap.add_argument("--sections", default=",".join(SECTION_NAMES),
                     help=f"comma-separated subset of {', '.join(SECTION_NAMES)} (default all)")
@@ -359,10 +360,8 @@ def main(argv=None) -> int:
     fast = SpeedOptions(amp="bf16", channels_last=True)
     # float32 (what ``auto`` resolves to: docs/gpu.md), a repeat of it (is the device deterministic?), and
     # bf16 + channels-last (the fastest-looking option; exercised on the CPU by --tiny)
-    auto_rows = [(f"auto {_short(o)}", o) for o in {auto_train} - {EXACT}]
-    rmi_variants = [("ours, float32", EXACT)] + [("ours, " + n, o) for n, o in
-                                                 ((f"auto {_short(auto_rmi)}", auto_rmi),) if o != EXACT]
-    train_variants = [("float32", EXACT)] + auto_rows
+    rmi_variants = [("ours, float32", EXACT)] + _auto_row(auto_rmi, "ours, ")
+    train_variants = [("float32", EXACT)] + _auto_row(auto_train)
     if on_accel:
         rmi_variants.append(("ours, float32, again", EXACT))
     if on_accel or a.tiny:
@@ -371,10 +370,11 @@ def main(argv=None) -> int:
     rmi_variants.append(("per-step loop", EXACT))
     if a.ablate and (on_accel or a.tiny):  # which option costs or moves what, one at a time
         cl, bf = SpeedOptions(channels_last=True), SpeedOptions(amp="bf16")
-        rmi_variants = [("ours, float32", EXACT), ("ours, float32, again", EXACT), ("ours, float32, TF32 off", EXACT, False),
-                        ("ours, channels-last", cl), ("ours, channels-last, TF32 off", cl, False)]
+        rmi_variants = [("ours, float32", EXACT), ("ours, float32, again", EXACT),
+                        ("ours, float32, TF32 off", EXACT, False), ("ours, channels-last", cl),
+                        ("ours, channels-last, TF32 off", cl, False)]
         train_variants = [("float32", EXACT), ("float32, pinned batches", SpeedOptions(pin_memory=True)),
-                          ("channels-last", cl), ("bf16", bf), ("bf16 + channels-last", fast)] + auto_rows
+                          ("channels-last", cl), ("bf16", bf), ("bf16 + channels-last", fast)] + _auto_row(auto_train)
     steps = cfg["cpu_steps"]
 
     def save(done: bool) -> dict:
@@ -423,7 +423,7 @@ def main(argv=None) -> int:
         step()
         save(False)
     b.role = "accelerator"
-    if on_accel and not a.tiny and "final" in sections:  # optional, last: torch.compile of the final-training network (compiles take minutes)
+    if on_accel and not a.tiny and "final" in sections:  # optional, last: torch.compile (compiles take minutes)
         bench_final(b, xt, yt, accel, [("auto + torch.compile", SpeedOptions(**{**auto_train.as_dict(),
                                                                                 "compile": True}))], cfg["final_steps"])
     result = save(True)
@@ -431,6 +431,11 @@ def main(argv=None) -> int:
     print(f"gpu_check: wrote {out_dir / 'gpu_check.json'} and {out_dir / 'gpu_check.md'} in "
           f"{result['wall_seconds']:.1f} s", flush=True)
     return 0
+
+
+def _auto_row(auto: SpeedOptions, prefix: str = "") -> list:
+    """A variant for the ``auto`` options, or none where they are plain float32 (already measured)."""
+    return [] if auto == EXACT else [(f"{prefix}auto {_short(auto)}", auto)]
 
 
 def _short(s: SpeedOptions) -> str:
