@@ -17,7 +17,8 @@ def add_speed_arguments(parser: argparse.ArgumentParser) -> None:
                    help="mixed precision: auto (= off: bf16 was slower at the papers' sizes on an H200, "
                         "docs/gpu.md), off, bf16 (halves GPU memory), fp16; RMI's CKA stays float64")
     g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
-                   help="NHWC memory format (default: off; on CUDA it moved RMI scores by ~1, docs/gpu.md)")
+                   help="NHWC memory format (default: off; on an H200 no clear gain for training, and it moved "
+                        "RMI scores by ~1: docs/gpu.md)")
     g.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                    help="torch.compile the training forward (default: off)")
     g.add_argument("--pin-memory", action=argparse.BooleanOptionalAction, default=None,
