@@ -17,14 +17,14 @@ setting measured that does not move the results, which today is everything off o
   was slower than float32 in every pair measured:
   - DARTS supernet epoch: 164.5 vs 121.5 s, and 186.1 vs 148.0 s in a second run;
   - NB201 supernet epoch: 36.8 vs 32.8 s;
-  - DARTS final-training step: 0.165 vs 0.110 s and 0.215 vs 0.159 s.
+  - DARTS final-training step: 0.165 vs 0.110 s and 0.215 vs 0.159 s (upper bounds: build time included).
   bf16 alone was slower too (182.7 vs 148.0 s per DARTS epoch), and pinned batches gained nothing. At C = 16 to 36
   the GPU is most likely bound by kernel launches rather than arithmetic (not profiled), so that casts and layout
   changes cost more than they save. bf16
   does halve the peak memory (2.8 vs 5.0 GiB per DARTS supernet): ``--amp bf16`` where memory is short.
-* CUDA, RMI scoring: float32, NCHW. bf16 + channels-last diverged (an infinite loss) on one of two architectures. Channels-last moved
-  the loss after 150 steps from about 1.0 to about 2.0: a change of 1.12-1.23 in three runs, with TF32 on or off.
-  Float32 runs of one architecture spread by up to 0.065 on the GPU, while CPU runs repeat exactly.
+* CUDA, RMI scoring: float32, NCHW. bf16 + channels-last diverged (an infinite loss) on one of two architectures.
+  Channels-last moved the loss after 150 steps from about 1.0 to about 2.0: a change of 1.12-1.23 in three runs,
+  with TF32 on or off. Float32 runs of one architecture spread by up to 0.065 on the GPU; CPU runs repeat exactly.
 """
 from __future__ import annotations
 
